@@ -1,0 +1,47 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Azure.Core;
+
+namespace Approvals.Core.Actions;
+
+/// <summary>Entra ID through Microsoft Graph: <c>PATCH /users/{id}</c> with a <c>passwordProfile</c> holding the
+/// generated password and <c>forceChangePasswordNextSignIn: true</c>. Needs the application permission
+/// <c>User-PasswordProfile.ReadWrite.All</c> (see docs/DEPLOY.md for who consents).</summary>
+public sealed class EntraUserDirectory(HttpClient http, TokenCredential credential) : IUserDirectory
+{
+    public const string GraphBaseUrlSetting = "GRAPH_BASE_URL";
+    public static readonly Uri DefaultGraphBaseUrl = new("https://graph.microsoft.com/v1.0/");
+    static readonly string[] Scopes = ["https://graph.microsoft.com/.default"];
+
+    public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
+    {
+        var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Patch, "users/" + Uri.EscapeDataString(userId))
+        {
+            Content = JsonContent.Create(new GraphUserPatch(new GraphPasswordProfile(password, true)), GraphJsonContext.Default.GraphUserPatch),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new UserNotFoundException(userId);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            // Graph's error text never echoes the password; we still keep only the status to be safe.
+            throw new HttpRequestException($"Microsoft Graph refused the password reset for '{userId}' with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
+        }
+    }
+}
+
+public sealed record GraphPasswordProfile(
+    [property: JsonPropertyName("password")] string Password,
+    [property: JsonPropertyName("forceChangePasswordNextSignIn")] bool ForceChangePasswordNextSignIn);
+
+public sealed record GraphUserPatch([property: JsonPropertyName("passwordProfile")] GraphPasswordProfile PasswordProfile);
+
+[JsonSerializable(typeof(GraphUserPatch))]
+internal sealed partial class GraphJsonContext : JsonSerializerContext;

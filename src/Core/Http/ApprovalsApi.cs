@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Approvals.Core.Workflow;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Core.Http;
+
+/// <summary>The public HTTP contract, written once against ASP.NET Core types; the Functions app and the local host
+/// both call these methods. Bad input gets <c>application/problem+json</c> and starts nothing.</summary>
+public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHistorySource history, Indent.IndentClient indent, ILogger<ApprovalsApi> logger)
+{
+    public const int MaxBodyBytes = 4096;
+    public const int MaxReasonLength = 500;
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    // ---------- POST /api/password-resets ----------
+
+    public async Task<IResult> StartPasswordResetAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (!RequestBody.IsJson(request))
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the body as application/json.");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = await RequestBody.ReadBytesAsync(request, MaxBodyBytes, cancellationToken);
+        }
+        catch (RequestBody.TooLargeException e)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", e.Message);
+        }
+
+        var (body, parseError) = RequestBody.ParseJson(bytes, ApiJsonContext.Default.PasswordResetBody);
+        if (body is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed request body", parseError!);
+        }
+
+        var errors = Validate(body);
+        var keys = request.Headers[IdempotencyKeyHeader];
+        string? key = null;
+        if (keys.Count > 1)
+        {
+            errors[IdempotencyKeyHeader] = ["Give the Idempotency-Key header once."];
+        }
+        else if (keys.Count == 1)
+        {
+            key = keys[0];
+            if (string.IsNullOrEmpty(key) || key.Length > 128 || key.Any(c => c < '!' || c > '~'))
+            {
+                errors[IdempotencyKeyHeader] = ["Idempotency-Key must be 1 to 128 printable ASCII characters without spaces."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The request is not valid");
+        }
+
+        var userId = body.UserId!;
+        var reason = body.Reason!.Trim();
+        var deadline = body.DeadlineSeconds ?? options.DefaultDeadlineSeconds;
+        var requestHash = Hash($"{userId}\n{reason}\n{deadline}");
+        var instanceId = key is null ? ApprovalIds.New(WorkflowLabels.ResetPasswordAction, userId) : ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, userId, key);
+        var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, DateTimeOffset.UtcNow);
+
+        try
+        {
+            // Dedupe on every status: one instance per key, ever, decided atomically by the backend (no check-then-start race).
+            await client.ScheduleNewOrchestrationInstanceAsync(
+                nameof(ApprovalOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId).WithDedupeStatuses(AllStatuses), cancellationToken);
+            logger.LogInformation("Approval {InstanceId} started for user {UserId}", instanceId, userId);
+        }
+        catch (Exception e) when (key is not null && IsAlreadyExists(e))
+        {
+            var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
+            var existingInput = existing?.ReadInputAs<ApprovalInput>();
+            if (existingInput is null || existingInput.RequestHash != requestHash)
+            {
+                return Problem(StatusCodes.Status409Conflict, "Idempotency key reused", "This Idempotency-Key was already used for a different request; use a new key.");
+            }
+
+            logger.LogInformation("Approval {InstanceId} already exists for this idempotency key", instanceId);
+        }
+
+        return Accepted(request, instanceId);
+    }
+
+    static readonly OrchestrationRuntimeStatus[] AllStatuses =
+    [
+        OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Completed,
+        OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Suspended,
+    ];
+
+    static bool IsAlreadyExists(Exception e) =>
+        e.GetType().Name.Contains("AlreadyExists", StringComparison.Ordinal)
+        || e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase)
+        || (e.InnerException is { } inner && IsAlreadyExists(inner));
+
+    Dictionary<string, string[]> Validate(PasswordResetBody body)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(body.UserId))
+        {
+            errors["userId"] = ["userId is required."];
+        }
+        else if (!UserIdPattern().IsMatch(body.UserId))
+        {
+            errors["userId"] = ["userId must be 1 to 64 characters: letters, digits, '.', '_', '@' or '-', starting with a letter or digit."];
+        }
+
+        var reason = body.Reason?.Trim();
+        if (string.IsNullOrEmpty(reason))
+        {
+            errors["reason"] = ["reason is required: say why the password must be reset."];
+        }
+        else if (reason.Length > MaxReasonLength)
+        {
+            errors["reason"] = [$"reason must be at most {MaxReasonLength} characters."];
+        }
+        else if (reason.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.Surrogate && !char.IsSurrogate(c)))
+        {
+            errors["reason"] = ["reason must not contain control or formatting characters."];
+        }
+
+        if (body.DeadlineSeconds is { } deadline && (deadline < WorkflowOptions.MinDeadlineSeconds || deadline > options.MaxDeadlineSeconds))
+        {
+            errors["deadlineSeconds"] = [$"deadlineSeconds must be from {WorkflowOptions.MinDeadlineSeconds} to {options.MaxDeadlineSeconds}."];
+        }
+
+        return errors;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex UserIdPattern();
+
+    // ---------- GET /api/approvals/{id} ----------
+
+    public async Task<IResult> GetStatusAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (!ApprovalIds.IsValid(id))
+        {
+            return NotFound(id);
+        }
+
+        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: true, cancellationToken);
+        if (metadata is null)
+        {
+            logger.LogDebug("Status asked for unknown approval {InstanceId}", id);
+            return NotFound(id);
+        }
+
+        return TypedResults.Json(ToView(metadata), ApiJsonContext.Default.ApprovalView);
+    }
+
+    /// <summary>The public view of an instance: the workflow's own status while it runs, its typed outcome after.</summary>
+    public static ApprovalView ToView(OrchestrationMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var progress = SafeRead(() => metadata.ReadCustomStatusAs<ApprovalProgressStatus>());
+        var result = metadata.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? SafeRead(() => metadata.ReadOutputAs<ApprovalResult>()) : null;
+        var input = SafeRead(() => metadata.ReadInputAs<ApprovalInput>());
+        var status = metadata.RuntimeStatus switch
+        {
+            OrchestrationRuntimeStatus.Completed => result?.Status ?? ApprovalStatuses.Failed,
+            OrchestrationRuntimeStatus.Failed => ApprovalStatuses.Failed,
+            OrchestrationRuntimeStatus.Terminated => ApprovalStatuses.Cancelled,
+            OrchestrationRuntimeStatus.Pending => ApprovalStatuses.Pending,
+            _ => progress?.Status ?? ApprovalStatuses.Pending,
+        };
+        var reset = result?.Result;
+        return new ApprovalView(
+            metadata.InstanceId,
+            status,
+            result?.Petition ?? progress?.Petition,
+            progress?.ElapsedSeconds ?? 0,
+            result?.DecidedBy ?? progress?.DecidedBy,
+            metadata.CreatedAt,
+            metadata.LastUpdatedAt,
+            reset is null ? null : new ApprovalResultView(reset.UserId, reset.CredentialReference, reset.ExpiresOn, reset.ForceChangeAtNextSignIn),
+            result?.Detail ?? progress?.Detail,
+            result?.PollCount ?? progress?.PollCount ?? 0,
+            status == ApprovalStatuses.AwaitingApproval ? progress?.NextPollAt : null,
+            input?.UserId);
+    }
+
+    static T? SafeRead<T>(Func<T?> read)
+        where T : class
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    // ---------- POST /api/approvals/{id}/cancel ----------
+
+    public async Task<IResult> CancelAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (!ApprovalIds.IsValid(id))
+        {
+            return NotFound(id);
+        }
+
+        string? reason = null;
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = await RequestBody.ReadBytesAsync(request, MaxBodyBytes, cancellationToken);
+            }
+            catch (RequestBody.TooLargeException e)
+            {
+                return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", e.Message);
+            }
+
+            if (bytes.Length > 0)
+            {
+                if (!RequestBody.IsJson(request))
+                {
+                    return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the optional body as application/json.");
+                }
+
+                var (body, error) = RequestBody.ParseJson(bytes, ApiJsonContext.Default.CancelBody);
+                if (body is null)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, "Malformed request body", error!);
+                }
+
+                reason = body.Reason?.Trim();
+                if (reason is { Length: > MaxReasonLength } || (reason?.Any(char.IsControl) ?? false))
+                {
+                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
+                }
+            }
+        }
+
+        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: false, cancellationToken);
+        if (metadata is null)
+        {
+            return NotFound(id);
+        }
+
+        var progress = SafeRead(() => metadata.ReadCustomStatusAs<ApprovalProgressStatus>());
+        if (metadata.IsCompleted || progress?.Status is ApprovalStatuses.Approved || (progress is not null && ApprovalStatuses.IsFinal(progress.Status)))
+        {
+            return Problem(StatusCodes.Status409Conflict, "Already decided", $"Approval {id} is {(metadata.IsCompleted ? "finished" : progress!.Status)}; it can no longer be cancelled.");
+        }
+
+        await client.RaiseEventAsync(id!, ApprovalEvents.Cancel, new CancelRequest(reason), cancellationToken);
+        logger.LogInformation("Cancel requested for approval {InstanceId}", id);
+        return TypedResults.Accepted((string?)null, new { id, status = "cancelling" });
+    }
+
+    // ---------- GET /api/approvals/{id}/history ----------
+
+    public async Task<IResult> GetHistoryAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (!ApprovalIds.IsValid(id))
+        {
+            return NotFound(id);
+        }
+
+        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: true, cancellationToken);
+        if (metadata is null)
+        {
+            return NotFound(id);
+        }
+
+        var view = ToView(metadata);
+        var entries = new List<AuditEntry>(await history.ReadAsync(client, id!, cancellationToken));
+        string? phase = null, petitionError = null;
+        if (view.Petition is { } petitionName)
+        {
+            try
+            {
+                var petition = await indent.GetPetitionAsync(petitionName, cancellationToken);
+                phase = petition.Phase;
+                foreach (var e in petition.State?.EventHistory ?? [])
+                {
+                    var actor = e.Actor?.Email ?? e.Actor?.DisplayName ?? e.Actor?.Id;
+                    entries.Add(new AuditEntry(e.Timestamp ?? DateTimeOffset.MinValue, "indent", e.EventType ?? "unknown", actor, e.Reason));
+                }
+            }
+            catch (Exception e) when (e is Indent.IndentApiException or HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException)
+            {
+                petitionError = "The petition could not be read from Indent just now; the durable history is complete.";
+            }
+        }
+
+        entries.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
+        return TypedResults.Json(new HistoryView(id!, view.Status, view.Petition, phase, entries, petitionError), ApiJsonContext.Default.HistoryView);
+    }
+
+    // ---------- helpers ----------
+
+    static AcceptedWithBody Accepted(HttpRequest request, string instanceId)
+    {
+        var root = $"{request.Scheme}://{request.Host}{request.PathBase}/api/approvals/{Uri.EscapeDataString(instanceId)}";
+        // Carry a function key, if the caller used one, so the links work as given (Durable's check-status URLs do the same).
+        var code = request.Query["code"].ToString();
+        var suffix = string.IsNullOrEmpty(code) ? "" : "?code=" + Uri.EscapeDataString(code);
+        var body = new StartedResponse(instanceId, root + suffix, root + "/cancel" + suffix, root + "/history" + suffix);
+        return new AcceptedWithBody(root + suffix, body);
+    }
+
+    sealed class AcceptedWithBody(string location, StartedResponse body) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status202Accepted;
+            httpContext.Response.Headers.Location = location;
+            return httpContext.Response.WriteAsJsonAsync(body, ApiJsonContext.Default.StartedResponse);
+        }
+    }
+
+    static ProblemHttpResult NotFound(string? id) =>
+        Problem(StatusCodes.Status404NotFound, "Approval not found", ApprovalIds.IsValid(id) ? $"There is no approval {id}." : "That is not an approval id.");
+
+    public static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
+}

@@ -1,0 +1,20 @@
+using Approvals.Core.Indent;
+using Approvals.Core.Webhooks;
+using Microsoft.Extensions.Hosting;
+
+namespace Approvals.Core.Secrets;
+
+/// <summary>Fails the host at start, naming the setting, when the Indent token or webhook secret cannot be read.</summary>
+public sealed class RequiredSecretsCheck(ISecretProvider secrets) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        IndentAuthHandler.CheckToken(await secrets.GetSecretAsync(IndentOptions.TokenSetting, cancellationToken));
+        if (await secrets.GetSecretAsync(IndentWebhookEndpoint.SecretSetting, cancellationToken) is null)
+        {
+            throw new IndentConfigurationException($"{IndentWebhookEndpoint.SecretSetting} is not set: give the secret Indent signs webhooks with (several, comma-separated, while rotating), or set KEY_VAULT_URI to read it from Key Vault.");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,151 @@
+using System.Text.Json;
+using Approvals.Core.Http;
+using Approvals.Core.Indent;
+using Approvals.Core.Secrets;
+using Approvals.Core.Workflow;
+using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Core.Webhooks;
+
+/// <summary><c>POST /api/webhooks/indent</c>: verify the signature over the raw body, then wake each event's workflow
+/// with <see cref="ApprovalEvents.IndentDecision"/>. Verify before act: nothing is parsed before the signature holds.
+/// The event only wakes the workflow; the workflow reads the petition back before it acts.</summary>
+public sealed class IndentWebhookEndpoint(
+    IndentWebhookVerifier verifier,
+    ISecretProvider secrets,
+    IndentClient indent,
+    ILogger<IndentWebhookEndpoint> logger)
+{
+    public const string SecretSetting = "INDENT_WEBHOOK_SECRET";
+    public const int MaxBodyBytes = 1024 * 1024;
+    public const int MaxEventsPerDelivery = 100;
+
+    static readonly HashSet<string> DecisionEvents = new(StringComparer.Ordinal)
+    {
+        IndentEventTypes.Approve, IndentEventTypes.Deny, IndentEventTypes.Grant, IndentEventTypes.Revoke,
+    };
+
+    public async Task<IResult> HandleAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        byte[] body;
+        try
+        {
+            body = await RequestBody.ReadBytesAsync(request, MaxBodyBytes, cancellationToken);
+        }
+        catch (RequestBody.TooLargeException)
+        {
+            return Status(StatusCodes.Status413PayloadTooLarge, 3, "body too large");
+        }
+
+        var configured = await WebhookSecretsAsync(cancellationToken);
+        var verification = verifier.Verify(
+            body,
+            request.Headers[IndentWebhookSignature.TimestampHeader].ToArray(),
+            request.Headers[IndentWebhookSignature.SignatureHeader].ToArray(),
+            configured);
+        if (verification.Rejection == WebhookRejection.SignatureMismatch && secrets is KeyVaultSecretProvider vault)
+        {
+            // Perhaps the secret was just rotated in Key Vault: read it again once before refusing.
+            vault.Invalidate(SecretSetting);
+            var refreshed = await WebhookSecretsAsync(cancellationToken);
+            verification = verifier.Verify(body, request.Headers[IndentWebhookSignature.TimestampHeader].ToArray(), request.Headers[IndentWebhookSignature.SignatureHeader].ToArray(), refreshed);
+        }
+
+        if (!verification.IsValid)
+        {
+            logger.LogWarning("Indent webhook rejected: {Reason}", verification.Describe());
+            return Status(StatusCodes.Status401Unauthorized, 16, "invalid signature: " + verification.Describe());
+        }
+
+        WebhookPayload? payload;
+        try
+        {
+            payload = JsonSerializer.Deserialize(body, IndentJsonContext.Default.WebhookPayload);
+        }
+        catch (JsonException)
+        {
+            return Status(StatusCodes.Status400BadRequest, 3, "body is not a JSON webhook payload");
+        }
+
+        if (payload is null || (payload.Events is null && payload.Kinds is null && payload.Info is null))
+        {
+            return Status(StatusCodes.Status400BadRequest, 3, "expected {\"events\":[...]}");
+        }
+
+        if (payload.Events is { Count: > MaxEventsPerDelivery })
+        {
+            return Status(StatusCodes.Status400BadRequest, 3, $"at most {MaxEventsPerDelivery} events per delivery");
+        }
+
+        foreach (var e in payload.Events ?? [])
+        {
+            if (e?.EventType is not { } type || !DecisionEvents.Contains(type))
+            {
+                continue;
+            }
+
+            var petitionName = e.PetitionName;
+            if (string.IsNullOrEmpty(petitionName) || petitionName.Length > 200)
+            {
+                logger.LogInformation("Indent {EventType} event without a petition label acknowledged and ignored", type);
+                continue;
+            }
+
+            var instanceId = await FindInstanceAsync(e, petitionName, cancellationToken);
+            if (instanceId is null)
+            {
+                logger.LogInformation("Indent {EventType} for petition {Petition} matches no approval; acknowledged", type, petitionName);
+                continue;
+            }
+
+            var metadata = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
+            if (metadata is null || metadata.IsCompleted)
+            {
+                logger.LogInformation("Indent {EventType} for petition {Petition}: approval {InstanceId} is not waiting; acknowledged", type, petitionName, instanceId);
+                continue;
+            }
+
+            var actor = e.Actor?.Email ?? e.Actor?.DisplayName ?? e.Actor?.Id;
+            await client.RaiseEventAsync(instanceId, ApprovalEvents.IndentDecision, new IndentDecision(petitionName, type, e.Id, actor), cancellationToken);
+            logger.LogInformation("Indent {EventType} for petition {Petition} woke approval {InstanceId}", type, petitionName, instanceId);
+        }
+
+        return Status(StatusCodes.Status200OK, null, null);
+    }
+
+    /// <summary>The instance id from the label we put on the petition's resource, else from the petition itself.</summary>
+    async Task<string?> FindInstanceAsync(IndentEvent e, string petitionName, CancellationToken cancellationToken)
+    {
+        foreach (var resource in e.Resources ?? [])
+        {
+            if (resource?.Labels is { } labels && labels.TryGetValue(WorkflowLabels.Instance, out var id) && ApprovalIds.IsValid(id))
+            {
+                return id;
+            }
+        }
+
+        try
+        {
+            var petition = await indent.GetPetitionAsync(petitionName, cancellationToken);
+            return petition.Meta?.Labels is { } labels && labels.TryGetValue(WorkflowLabels.Instance, out var id) && ApprovalIds.IsValid(id) ? id : null;
+        }
+        catch (IndentApiException e2) when (e2.IsNotFound)
+        {
+            return null;
+        }
+    }
+
+    async Task<IReadOnlyList<string>> WebhookSecretsAsync(CancellationToken cancellationToken)
+    {
+        var value = await secrets.GetSecretAsync(SecretSetting, cancellationToken);
+        return value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    /// <summary>Indent's response convention: <c>{"status":{}}</c> on success, <c>{"status":{"code","message"}}</c> otherwise.</summary>
+    static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<IndentStatusEnvelope> Status(int httpStatus, int? code, string? message) =>
+        TypedResults.Json(new IndentStatusEnvelope { Status = new IndentStatus { Code = code, Message = message } }, IndentJsonContext.Default.IndentStatusEnvelope, statusCode: httpStatus);
+}

@@ -1,0 +1,29 @@
+using Approvals.Core.Indent;
+using Microsoft.DurableTask;
+
+namespace Approvals.Core.Workflow;
+
+/// <summary>Closes a petition the workflow will never act on (deadline, cancel), so approvers stop seeing it.
+/// Idempotent: only an open petition is closed, with a claim id derived from the instance.</summary>
+public sealed class ClosePetitionActivity(IndentClient indent) : TaskActivity<ClosePetitionInput, bool>
+{
+    public override async Task<bool> RunAsync(TaskActivityContext context, ClosePetitionInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        try
+        {
+            var petition = await indent.GetPetitionAsync(input.PetitionName);
+            if (petition.Phase != IndentPhases.Open)
+            {
+                return false;
+            }
+
+            await indent.DenyAsync(input.PetitionName, "Closed by Approvals: " + input.Reason, claimId: input.InstanceId + "-close");
+            return true;
+        }
+        catch (IndentApiException e) when (!e.IsTransient)
+        {
+            throw new PermanentActivityFailureException(e.Message, e);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Approvals.Core.Indent;
+using Microsoft.DurableTask;
+
+namespace Approvals.Core.Workflow;
+
+/// <summary>Reads a petition back from the Indent API: the only source the workflow trusts for a decision.</summary>
+public sealed class GetPetitionActivity(IndentClient indent) : TaskActivity<GetPetitionInput, PetitionSnapshot>
+{
+    public override async Task<PetitionSnapshot> RunAsync(TaskActivityContext context, GetPetitionInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        try
+        {
+            return Snapshot(await indent.GetPetitionAsync(input.PetitionName));
+        }
+        catch (IndentApiException e) when (!e.IsTransient)
+        {
+            throw new PermanentActivityFailureException(e.Message, e);
+        }
+    }
+
+    /// <summary>The phase, and who made the last decision (approve, deny or revoke) according to the event history.</summary>
+    public static PetitionSnapshot Snapshot(Petition petition)
+    {
+        ArgumentNullException.ThrowIfNull(petition);
+        var decision = petition.State?.EventHistory?
+            .LastOrDefault(e => e.EventType is IndentEventTypes.Approve or IndentEventTypes.Deny or IndentEventTypes.Revoke or IndentEventTypes.Grant);
+        var actor = decision?.Actor;
+        var decidedBy = actor?.Email ?? actor?.DisplayName ?? actor?.Id;
+        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, decidedBy, petition.Meta?.UpdateTime);
+    }
+}

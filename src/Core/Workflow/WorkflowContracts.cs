@@ -1,0 +1,90 @@
+using Approvals.Core.Actions;
+
+namespace Approvals.Core.Workflow;
+
+/// <summary>Names of the durable external events the workflow waits on.</summary>
+public static class ApprovalEvents
+{
+    /// <summary>Raised by the Indent webhook endpoint: a hint that a decision may have been made.</summary>
+    public const string IndentDecision = "IndentDecision";
+
+    /// <summary>Raised by <c>POST /api/approvals/{id}/cancel</c>.</summary>
+    public const string Cancel = "Cancel";
+}
+
+/// <summary>The values of <c>status</c> in the public contract.</summary>
+public static class ApprovalStatuses
+{
+    public const string Pending = "pending";
+    public const string AwaitingApproval = "awaiting_approval";
+    public const string Approved = "approved";
+    public const string Completed = "completed";
+    public const string Denied = "denied";
+    public const string Expired = "expired";
+    public const string Cancelled = "cancelled";
+    public const string Failed = "failed";
+
+    public static bool IsFinal(string status) => status is Completed or Denied or Expired or Cancelled or Failed;
+}
+
+/// <summary>The orchestration's input. Everything time- or configuration-dependent is decided by the starter
+/// and carried here, so the orchestrator stays deterministic.</summary>
+public sealed record ApprovalInput(
+    string Action,
+    string UserId,
+    string Reason,
+    int DeadlineSeconds,
+    int PollInitialSeconds,
+    int PollMaxSeconds,
+    string RequestHash,
+    DateTimeOffset RequestedAt,
+    ApprovalContinuation? Continued = null);
+
+/// <summary>State carried across <c>ContinueAsNew</c> during a long wait.</summary>
+public sealed record ApprovalContinuation(string PetitionName, DateTime StartedAt, int PollCount, int IntervalSeconds);
+
+/// <summary>Payload of <see cref="ApprovalEvents.IndentDecision"/>: what the webhook said, to be verified.</summary>
+public sealed record IndentDecision(string PetitionName, string EventType, string? EventId, string? Actor);
+
+/// <summary>Payload of <see cref="ApprovalEvents.Cancel"/>.</summary>
+public sealed record CancelRequest(string? Reason);
+
+public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason);
+
+/// <summary>A petition as created: its name and the space it lives in.</summary>
+public sealed record PetitionRef(string Name, string Space);
+
+public sealed record GetPetitionInput(string PetitionName);
+
+/// <summary>What the workflow needs to know of a petition read back from Indent.</summary>
+public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt)
+{
+    public bool IsGranted => Phase == Indent.IndentPhases.Granted;
+
+    /// <summary>Final without a grant: denied, closed, revoked, deleted.</summary>
+    public bool IsRefused => Phase is Indent.IndentPhases.Closed or Indent.IndentPhases.Revoked or Indent.IndentPhases.Deleted;
+}
+
+public sealed record ClosePetitionInput(string InstanceId, string PetitionName, string Reason);
+
+public sealed record ResetPasswordInput(string InstanceId, string UserId, string PetitionName);
+
+/// <summary>Custom status: what Durable Functions Monitor and <c>GET /api/approvals/{id}</c> show while it runs.</summary>
+public sealed record ApprovalProgressStatus(
+    string Status,
+    string? Petition,
+    int ElapsedSeconds,
+    int PollCount,
+    DateTime? NextPollAt,
+    string? DecidedBy,
+    string? Detail);
+
+/// <summary>The orchestration's typed outcome.</summary>
+public sealed record ApprovalResult(
+    string Status,
+    string? Petition,
+    string? DecidedBy,
+    string? Detail,
+    int PollCount,
+    DateTime CompletedAt,
+    PasswordResetOutcome? Result);
