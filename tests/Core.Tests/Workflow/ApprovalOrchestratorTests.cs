@@ -1,0 +1,256 @@
+using Approvals.Core.Workflow;
+using Microsoft.DurableTask;
+using static Approvals.Core.Tests.Workflow.OrchestratorHarness;
+
+namespace Approvals.Core.Tests.Workflow;
+
+/// <summary>One test per branch of the workflow, on a mocked orchestration context.</summary>
+public sealed class ApprovalOrchestratorTests
+{
+    [Fact]
+    public async Task RunAsync_WebhookThenApiSaysGranted_ResetsOnceAndCompletes()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
+        var run = h.Start();
+
+        h.Webhook();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal("mary@acme.test", result.DecidedBy);
+        Assert.Equal("pet-1", result.Petition);
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, result.PollCount);
+        Assert.Equal("https://kv.vault.azure.net/secrets/tmp-pw-x/1", result.Result!.CredentialReference);
+        Assert.True(h.Deadline.Token.IsCancellationRequested, "the deadline timer is cancelled once decided");
+    }
+
+    [Fact]
+    public async Task RunAsync_PollFindsGrant_ResetsOnce()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("open"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
+        var run = h.Start();
+
+        h.FirePoll();
+        h.FirePoll();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal(2, result.PollCount);
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_Denied_NoActionAndDenied()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("closed", "mary@acme.test"));
+        var run = h.Start();
+
+        h.Webhook("access/deny");
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Denied, result.Status);
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.CallsTo(nameof(ClosePetitionActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_RevokedBeforeAct_NoAction()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("revoked", "mary@acme.test"));
+        var run = h.Start();
+
+        h.Webhook("access/grant");
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Denied, result.Status);
+        Assert.Contains("revoked", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_WebhookSaysGrantedButApiSaysOpen_DoesNotActAndKeepsWaiting()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("open"));
+        var run = h.Start();
+
+        h.Webhook("access/grant");
+
+        Assert.False(run.IsCompleted);
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(2, h.DecisionWaits.Count);
+        Assert.Equal(ApprovalStatuses.AwaitingApproval, ((ApprovalProgressStatus)h.CustomStatuses[^1]!).Status);
+
+        h.FireDeadline();
+        var result = await run;
+        Assert.Equal(ApprovalStatuses.Expired, result.Status);
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_DeadlinePassesUndecided_ExpiresAndClosesPetition()
+    {
+        var h = new OrchestratorHarness();
+        var run = h.Start(Input(deadlineSeconds: 600));
+
+        h.FirePoll();
+        h.FireDeadline();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Expired, result.Status);
+        Assert.Equal(h.Timers[0].FireAt, new DateTime(2026, 11, 28, 9, 10, 0, DateTimeKind.Utc));
+        Assert.Equal(1, h.CallsTo(nameof(ClosePetitionActivity)));
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_GrantedJustAtDeadline_StillActs()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("granted"));
+        var run = h.Start();
+
+        h.FireDeadline();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal(0, h.CallsTo(nameof(ClosePetitionActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_Cancelled_ClosesPetitionAndNeverActs()
+    {
+        var h = new OrchestratorHarness();
+        var run = h.Start();
+
+        h.CancelWait.SetResult(new CancelRequest("wrong user"));
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Cancelled, result.Status);
+        Assert.Equal("wrong user", result.Detail);
+        Assert.Equal(1, h.CallsTo(nameof(ClosePetitionActivity)));
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.CallsTo(nameof(GetPetitionActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_IndentUnreachableDuringPoll_KeepsWaitingThenActsOnGrant()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => throw Failure(nameof(GetPetitionActivity)));
+        h.Reads.Enqueue(() => Snapshot("granted"));
+        var run = h.Start();
+
+        h.FirePoll();
+        Assert.False(run.IsCompleted);
+        h.FirePoll();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        // Every Indent call goes through the retry policy for transient failures.
+        Assert.All(h.Calls.Where(c => c.Name != nameof(ResetPasswordActivity)), c => Assert.Same(ApprovalOrchestrator.IndentRetry, c.Options));
+        Assert.Same(ApprovalOrchestrator.ActionRetry, h.Calls.Single(c => c.Name == nameof(ResetPasswordActivity)).Options);
+    }
+
+    [Fact]
+    public async Task RunAsync_CreatePetitionFailsAfterRetries_FailsWithoutAction()
+    {
+        var h = new OrchestratorHarness { CreatePetition = () => throw Failure(nameof(CreatePetitionActivity), "HTTP 503") };
+
+        var result = await h.Start();
+
+        Assert.Equal(ApprovalStatuses.Failed, result.Status);
+        Assert.Contains("petition", result.Detail, StringComparison.Ordinal);
+        Assert.Empty(h.Timers);
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_ResetFails_ReportsFailed()
+    {
+        var h = new OrchestratorHarness { ResetPassword = () => throw Failure(nameof(ResetPasswordActivity), "Graph 500") };
+        h.Reads.Enqueue(() => Snapshot("granted"));
+        var run = h.Start();
+
+        h.Webhook();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Failed, result.Status);
+        Assert.Null(result.Result);
+    }
+
+    [Fact]
+    public async Task RunAsync_PollBacksOffFromInitialToCap_AndReusesOneWebhookWait()
+    {
+        var h = new OrchestratorHarness();
+        var run = h.Start(Input(deadlineSeconds: 3600, pollInitial: 2, pollMax: 30));
+        var gaps = new List<double>();
+        for (var i = 0; i < 6; i++)
+        {
+            gaps.Add((h.CurrentPoll.FireAt - h.Now).TotalSeconds);
+            h.FirePoll();
+        }
+
+        Assert.Equal([2, 4, 8, 16, 30, 30], gaps);
+        Assert.Single(h.DecisionWaits);
+        Assert.False(run.IsCompleted);
+        var status = (ApprovalProgressStatus)h.CustomStatuses[^1]!;
+        Assert.Equal(6, status.PollCount);
+        Assert.Equal(h.CurrentPoll.FireAt, status.NextPollAt);
+        Assert.Equal("pet-1", status.Petition);
+        Assert.Equal(2 + 4 + 8 + 16 + 30 + 30, status.ElapsedSeconds);
+    }
+
+    [Fact]
+    public async Task RunAsync_LongWait_ContinuesAsNewKeepingPetitionAndClock()
+    {
+        var h = new OrchestratorHarness();
+        var run = h.Start(Input(deadlineSeconds: 604_800, pollInitial: 1, pollMax: 1));
+        for (var i = 0; i < ApprovalOrchestrator.MaxWaitsPerExecution; i++)
+        {
+            h.FirePoll();
+        }
+
+        await run;
+
+        var continued = Assert.IsType<ApprovalInput>(h.ContinuedWith);
+        Assert.Equal("pet-1", continued.Continued!.PetitionName);
+        Assert.Equal(new DateTime(2026, 11, 28, 9, 0, 0, DateTimeKind.Utc), continued.Continued.StartedAt);
+        Assert.Equal(ApprovalOrchestrator.MaxWaitsPerExecution, continued.Continued.PollCount);
+
+        // The next execution does not create a second petition and keeps the original deadline.
+        var next = new OrchestratorHarness { Now = h.Now };
+        var nextRun = next.Start(continued);
+        Assert.Equal(0, next.CallsTo(nameof(CreatePetitionActivity)));
+        Assert.Equal(new DateTime(2026, 11, 28, 9, 0, 0, DateTimeKind.Utc).AddSeconds(604_800), next.Deadline.FireAt);
+        next.CancelWait.SetResult(new CancelRequest(null));
+        Assert.Equal(ApprovalStatuses.Cancelled, (await nextRun).Status);
+    }
+
+    [Fact]
+    public async Task RunAsync_RepeatedWebhooksWhileOpen_EachVerifiedOneActionOnGrant()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("open"));
+        h.Reads.Enqueue(() => Snapshot("open"));
+        h.Reads.Enqueue(() => Snapshot("granted"));
+        var run = h.Start();
+
+        h.Webhook("access/approve");
+        h.Webhook("access/grant");
+        h.Webhook("access/grant");
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal(3, h.CallsTo(nameof(GetPetitionActivity)));
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, result.PollCount);
+    }
+}

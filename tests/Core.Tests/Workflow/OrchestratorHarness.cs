@@ -1,0 +1,100 @@
+using Approvals.Core.Actions;
+using Approvals.Core.Workflow;
+using Microsoft.DurableTask;
+using Moq;
+
+namespace Approvals.Core.Tests.Workflow;
+
+/// <summary>Runs <see cref="ApprovalOrchestrator"/> on a Moq <see cref="TaskOrchestrationContext"/> whose timers,
+/// events and activities the test completes by hand, in order, with its own clock.</summary>
+public sealed class OrchestratorHarness
+{
+    public Mock<TaskOrchestrationContext> Context { get; } = new(MockBehavior.Strict);
+    public DateTime Now { get; set; } = new(2026, 11, 28, 9, 0, 0, DateTimeKind.Utc);
+    public List<(DateTime FireAt, TaskCompletionSource Source, CancellationToken Token)> Timers { get; } = [];
+    public List<TaskCompletionSource<IndentDecision>> DecisionWaits { get; } = [];
+    public TaskCompletionSource<CancelRequest> CancelWait { get; } = new();
+    public Queue<Func<PetitionSnapshot>> Reads { get; } = new();
+    public List<object?> CustomStatuses { get; } = [];
+    public List<(string Name, object? Input, TaskOptions? Options)> Calls { get; } = [];
+    public Func<PetitionRef> CreatePetition { get; set; } = () => new PetitionRef("pet-1", "acmecorp");
+    public Func<PasswordResetOutcome> ResetPassword { get; set; } = () => new PasswordResetOutcome("123", "https://kv.vault.azure.net/secrets/tmp-pw-x/1", DateTimeOffset.UnixEpoch, true);
+    public object? ContinuedWith { get; private set; }
+
+    public static ApprovalInput Input(int deadlineSeconds = 3600, int pollInitial = 2, int pollMax = 60) =>
+        new("reset-password", "123", "to recover account", deadlineSeconds, pollInitial, pollMax, "hash", DateTimeOffset.UnixEpoch);
+
+    public OrchestratorHarness()
+    {
+        Context.SetupGet(c => c.InstanceId).Returns("reset-password-123-0123456789abcdef");
+        Context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Now);
+        Context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(CustomStatuses.Add);
+        Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
+            .Returns<DateTime, CancellationToken>((fireAt, token) =>
+            {
+                var source = new TaskCompletionSource();
+                Timers.Add((fireAt, source, token));
+                return source.Task;
+            });
+        Context.Setup(c => c.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, It.IsAny<CancellationToken>()))
+            .Returns(() =>
+            {
+                var source = new TaskCompletionSource<IndentDecision>();
+                DecisionWaits.Add(source);
+                return source.Task;
+            });
+        Context.Setup(c => c.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel, It.IsAny<CancellationToken>())).Returns(CancelWait.Task);
+        Context.Setup(c => c.CallActivityAsync<PetitionRef>(It.Is<TaskName>(n => n == nameof(CreatePetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => CreatePetition()));
+        Context.Setup(c => c.CallActivityAsync<PetitionSnapshot>(It.Is<TaskName>(n => n == nameof(GetPetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => Reads.Count > 0 ? Reads.Dequeue()() : Snapshot("open")));
+        Context.Setup(c => c.CallActivityAsync<PasswordResetOutcome>(It.Is<TaskName>(n => n == nameof(ResetPasswordActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => ResetPassword()));
+        Context.Setup(c => c.CallActivityAsync(It.Is<TaskName>(n => n == nameof(ClosePetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record<object?>(n, i, o, () => null));
+        Context.Setup(c => c.ContinueAsNew(It.IsAny<object?>(), It.IsAny<bool>())).Callback<object?, bool>((input, _) => ContinuedWith = input);
+    }
+
+    Task<T> Record<T>(TaskName name, object? input, TaskOptions? options, Func<T> result)
+    {
+        Calls.Add((name.Name, input, options));
+        try
+        {
+            return Task.FromResult(result());
+        }
+        catch (TaskFailedException e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    public static PetitionSnapshot Snapshot(string phase, string? by = null) => new("pet-1", phase, by, null);
+
+    public static TaskFailedException Failure(string task, string message = "Indent API GET failed with HTTP 503") =>
+        new(task, 1, new TaskFailureDetails("Approvals.Core.Indent.IndentApiException", message, null, null, null));
+
+    public Task<ApprovalResult> Start(ApprovalInput? input = null) => new ApprovalOrchestrator().RunAsync(Context.Object, input ?? Input());
+
+    public int CallsTo(string name) => Calls.Count(c => c.Name == name);
+
+    /// <summary>The deadline timer is the first one created; poll timers follow, one per wait.</summary>
+    public (DateTime FireAt, TaskCompletionSource Source, CancellationToken Token) Deadline => Timers[0];
+
+    public (DateTime FireAt, TaskCompletionSource Source, CancellationToken Token) CurrentPoll => Timers[^1];
+
+    public void FirePoll()
+    {
+        var poll = CurrentPoll;
+        Now = poll.FireAt;
+        poll.Source.SetResult();
+    }
+
+    public void FireDeadline()
+    {
+        Now = Deadline.FireAt;
+        Deadline.Source.SetResult();
+    }
+
+    public void Webhook(string eventType = "access/grant", string? actor = "mary@acme.test") =>
+        DecisionWaits[^1].SetResult(new IndentDecision("pet-1", eventType, "evt-1", actor));
+}
