@@ -34,7 +34,8 @@ public sealed record ApprovalView(
     string? Detail,
     int PollCount,
     DateTime? NextPollAt,
-    string? UserId);
+    string? UserId,
+    string? Space);
 
 public sealed record ApprovalResultView(string UserId, string CredentialReference, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
 

@@ -160,11 +160,11 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
             return NotFound(id);
         }
 
-        return TypedResults.Json(ToView(metadata), ApiJsonContext.Default.ApprovalView);
+        return TypedResults.Json(ToView(metadata, indent.Space), ApiJsonContext.Default.ApprovalView);
     }
 
     /// <summary>The public view of an instance: the workflow's own status while it runs, its typed outcome after.</summary>
-    public static ApprovalView ToView(OrchestrationMetadata metadata)
+    public static ApprovalView ToView(OrchestrationMetadata metadata, string? space = null)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         var progress = SafeRead(() => metadata.ReadCustomStatusAs<ApprovalProgressStatus>());
@@ -191,7 +191,8 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
             result?.Detail ?? progress?.Detail,
             result?.PollCount ?? progress?.PollCount ?? 0,
             status == ApprovalStatuses.AwaitingApproval ? progress?.NextPollAt : null,
-            input?.UserId);
+            input?.UserId,
+            space);
     }
 
     static T? SafeRead<T>(Func<T?> read)
@@ -285,7 +286,7 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
             return NotFound(id);
         }
 
-        var view = ToView(metadata);
+        var view = ToView(metadata, indent.Space);
         var entries = new List<AuditEntry>(await history.ReadAsync(client, id!, cancellationToken));
         string? phase = null, petitionError = null;
         if (view.Petition is { } petitionName)

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using Approvals.Local.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Local.Cli;
+
+/// <summary><c>approvals-local serve</c> and <c>approvals-local reset-password</c>.</summary>
+public static class CommandLine
+{
+    /// <summary>Seconds after which <c>--auto-approve</c> approves when no value is given.</summary>
+    public const double DefaultAutoApproveSeconds = 3;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("Approvals local host: the durable approval workflow, an Indent emulator and the approver inbox, in one process.");
+
+        var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 7071 };
+        var bind = new Option<string>("--bind") { Description = "Address to listen on. Loopback by default; anything else exposes the unauthenticated local API.", DefaultValueFactory = _ => "127.0.0.1" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where local state lives (emulator database, local users, temporary credentials). Default: $APPROVALS_DATA_DIR or ~/.local/state/approvals-local." };
+        var autoApprove = new Option<double?>("--auto-approve") { Description = "Have the emulator approve every petition after SECONDS (default 3).", Arity = ArgumentArity.ZeroOrOne };
+        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove };
+        serve.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
+            {
+                await error.WriteLineAsync("--bind must be an IP address, such as 127.0.0.1.");
+                return 1;
+            }
+
+            var portValue = parse.GetValue(port);
+            if (portValue is < 0 or > 65535)
+            {
+                await error.WriteLineAsync("--port must be from 0 to 65535.");
+                return 1;
+            }
+
+            var auto = AutoApprove(parse, autoApprove);
+            if (auto is < 0 or > 86_400)
+            {
+                await error.WriteLineAsync("--auto-approve must be from 0 to 86400 seconds.");
+                return 1;
+            }
+
+            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto }, output, error, cancellationToken);
+        });
+        root.Add(serve);
+
+        var user = new Option<string?>("--user") { Description = "The user whose password to reset (default: $USER)." };
+        var reason = new Option<string?>("--reason") { Description = "Why (default: $REASON)." };
+        var cliAutoApprove = new Option<bool>("--auto-approve") { Description = "With the built-in host: the emulator approves after a few seconds." };
+        var api = new Option<string?>("--api") { Description = "A running host or Function App, e.g. http://127.0.0.1:7071 or https://func-approvals.azurewebsites.net." };
+        var key = new Option<string?>("--key") { Description = "Function key for --api (sent as x-functions-key)." };
+        var deadline = new Option<int?>("--deadline") { Description = "Seconds the approval may wait for a decision (server default 24 h)." };
+        var reset = new Command("reset-password", "Ask for approval to reset a user's password, wait, and report the outcome (the Indent quickstart).")
+        {
+            user, reason, cliAutoApprove, api, key, deadline, dataDir,
+        };
+        reset.SetAction(async (parse, cancellationToken) =>
+        {
+            var who = parse.GetValue(user) ?? Environment.GetEnvironmentVariable("USER");
+            var why = parse.GetValue(reason) ?? Environment.GetEnvironmentVariable("REASON");
+            if (string.IsNullOrWhiteSpace(who) || string.IsNullOrWhiteSpace(why))
+            {
+                await error.WriteLineAsync("Give --user and --reason (or set USER and REASON).");
+                return ExitCodes.Usage;
+            }
+
+            var apiText = parse.GetValue(api);
+            Uri? apiUri = null;
+            if (apiText is not null && (!Uri.TryCreate(apiText, UriKind.Absolute, out apiUri) || (apiUri.Scheme != Uri.UriSchemeHttp && apiUri.Scheme != Uri.UriSchemeHttps)))
+            {
+                await error.WriteLineAsync("--api must be an http(s) URL, such as http://127.0.0.1:7071.");
+                return ExitCodes.Usage;
+            }
+
+            if (apiUri is not null && parse.GetValue(cliAutoApprove))
+            {
+                await error.WriteLineAsync("--auto-approve needs the built-in host; leave out --api, or set an auto-approve rule on the host you run.");
+                return ExitCodes.Usage;
+            }
+
+            return await ResetPasswordClient.RunAsync(new ResetPasswordClient.Options(who, why, apiUri, parse.GetValue(key), parse.GetValue(deadline), parse.GetValue(cliAutoApprove), parse.GetValue(dataDir)), output, error, cancellationToken);
+        });
+        root.Add(reset);
+
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    static double? AutoApprove(ParseResult parse, Option<double?> option) =>
+        parse.GetResult(option) is null ? null : parse.GetValue(option) ?? DefaultAutoApproveSeconds;
+
+    static async Task<int> ServeAsync(LocalHostOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        RunningHost host;
+        try
+        {
+            host = await LocalHost.StartAsync(options, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException or FormatException)
+        {
+            await error.WriteLineAsync("Could not start: " + e.Message);
+            return ExitCodes.Usage;
+        }
+
+        await using (host)
+        {
+            await output.WriteLineAsync($"Approvals local host on {host.BaseAddress}");
+            await output.WriteLineAsync($"  API            {host.Api}  (POST password-resets, GET approvals/{{id}})");
+            if (host.Emulated)
+            {
+                await output.WriteLineAsync($"  Approver inbox {host.Inbox}");
+                await output.WriteLineAsync($"  Indent (local) {host.IndentApi}  — webhooks signed to {host.Api}webhooks/indent");
+                if (host.GeneratedSecretsFile is not null)
+                {
+                    await output.WriteLineAsync($"  Credentials    generated INDENT_API_TOKEN and INDENT_WEBHOOK_SECRET are in {host.GeneratedSecretsFile} (owner-only)");
+                }
+
+                if (options.AutoApproveSeconds is { } seconds)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  Auto-approve   every petition after {seconds:0.#}s"));
+                }
+            }
+            else
+            {
+                await output.WriteLineAsync("  Indent         the real Indent API at INDENT_BASE_URL (emulator and inbox off)");
+            }
+
+            await output.WriteLineAsync($"  Durable engine {host.EngineDescription}");
+            await output.WriteLineAsync($"  Local data     {host.DataDirectory}");
+            await output.WriteLineAsync("Press Ctrl+C to stop.");
+            await output.FlushAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return ExitCodes.Done;
+    }
+}
+
+/// <summary>Exit codes of <c>reset-password</c> (documented in the README).</summary>
+public static class ExitCodes
+{
+    public const int Done = 0;
+    public const int Usage = 1;
+    public const int Denied = 2;
+    public const int Expired = 3;
+    public const int Cancelled = 4;
+    public const int Failed = 5;
+    public const int Unreachable = 6;
+    public const int Interrupted = 130;
+}

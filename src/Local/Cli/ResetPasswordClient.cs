@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Approvals.Core.Http;
+using Approvals.Core.Indent;
+using Approvals.Core.Workflow;
+using Approvals.Local.Actions;
+using Approvals.Local.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Local.Cli;
+
+/// <summary>The quickstart in a terminal: request a password reset, print the seed's progress lines while the
+/// durable workflow waits, print the outcome, exit with a code that says it.</summary>
+public static class ResetPasswordClient
+{
+    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory);
+
+    public static async Task<int> RunAsync(Options options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        RunningHost? host = null;
+        try
+        {
+            var api = options.Api;
+            if (api is null)
+            {
+                host = await LocalHost.StartAsync(new LocalHostOptions
+                {
+                    Port = 0,
+                    DataDirectory = options.DataDirectory,
+                    AutoApproveSeconds = options.AutoApprove ? CommandLine.DefaultAutoApproveSeconds : null,
+                    LogLevel = LogLevel.Warning,
+                }, cancellationToken);
+                api = host.BaseAddress;
+            }
+
+            var root = new Uri(api.ToString().TrimEnd('/') + "/");
+            using var http = new HttpClient { BaseAddress = root, Timeout = TimeSpan.FromSeconds(30) };
+            if (options.Key is not null)
+            {
+                http.DefaultRequestHeaders.Add("x-functions-key", options.Key);
+            }
+
+            return await RequestAndWaitAsync(http, root, options, host, output, error, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            await error.WriteLineAsync($"Could not reach the Approvals API: {e.Message}");
+            return ExitCodes.Unreachable;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            await error.WriteLineAsync("Could not start: " + e.Message);
+            return ExitCodes.Usage;
+        }
+        finally
+        {
+            if (host is not null)
+            {
+                await host.DisposeAsync();
+            }
+        }
+    }
+
+    static async Task<int> RequestAndWaitAsync(HttpClient http, Uri root, Options options, RunningHost? host, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/password-resets")
+        {
+            Content = JsonContent.Create(new PasswordResetBody { UserId = options.User, Reason = options.Reason, DeadlineSeconds = options.DeadlineSeconds }, ApiJsonContext.Default.PasswordResetBody),
+        };
+        // One key per run: if this POST is retried (by us or a proxy) it cannot start a second approval.
+        request.Headers.Add(ApprovalsApi.IdempotencyKeyHeader, Guid.NewGuid().ToString("N"));
+        using var started = await http.SendAsync(request, cancellationToken);
+        if (started.StatusCode != HttpStatusCode.Accepted)
+        {
+            var problem = await started.Content.ReadAsStringAsync(cancellationToken);
+            await error.WriteLineAsync($"The request was refused (HTTP {(int)started.StatusCode}): {Describe(problem)}");
+            return started.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity ? ExitCodes.Usage : ExitCodes.Failed;
+        }
+
+        var body = await started.Content.ReadFromJsonAsync(ApiJsonContext.Default.StartedResponse, cancellationToken)
+            ?? throw new InvalidOperationException("The API accepted the request but returned no id.");
+        var statusPath = "api/approvals/" + Uri.EscapeDataString(body.Id);
+        var announced = false;
+        var granted = false;
+        var nextWaitingLine = 2;
+        try
+        {
+            while (true)
+            {
+                var view = await http.GetFromJsonAsync(statusPath, ApiJsonContext.Default.ApprovalView, cancellationToken);
+                if (view is null)
+                {
+                    continue;
+                }
+
+                if (!announced && view.Petition is not null)
+                {
+                    await output.WriteLineAsync(new ApprovalProgress.Requested(view.Space ?? "indent", view.Petition).ToString());
+                    if (host?.Emulated == true || root.IsLoopback)
+                    {
+                        await output.WriteLineAsync($"↳ An approver can decide at {new Uri(root, "inbox")}");
+                    }
+
+                    announced = true;
+                }
+
+                if (!granted && view.Status is ApprovalStatuses.Approved or ApprovalStatuses.Completed)
+                {
+                    await output.WriteLineAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Granted));
+                    granted = true;
+                }
+
+                switch (view.Status)
+                {
+                    case ApprovalStatuses.Completed:
+                        await output.WriteLineAsync();
+                        await output.WriteLineAsync($"done: password reset user:{options.User}");
+                        if (view.Result is { } result)
+                        {
+                            var file = host?.Services.GetService(typeof(FileCredentialStore)) is FileCredentialStore store ? store.FileFor(result.CredentialReference) : null;
+                            await output.WriteLineAsync($"temporary password stored as {result.CredentialReference}{(file is null ? "" : $" ({file})")}; it must be changed at next sign-in");
+                        }
+
+                        return ExitCodes.Done;
+                    case ApprovalStatuses.Denied:
+                        await output.WriteLineAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Denied) + (view.DecidedBy is null ? "" : $" by {view.DecidedBy}"));
+                        return ExitCodes.Denied;
+                    case ApprovalStatuses.Expired:
+                        await output.WriteLineAsync("⌛ Expired: no decision before the deadline");
+                        return ExitCodes.Expired;
+                    case ApprovalStatuses.Cancelled:
+                        await output.WriteLineAsync("🚫 Cancelled");
+                        return ExitCodes.Cancelled;
+                    case ApprovalStatuses.Failed:
+                        await output.WriteLineAsync($"💥 Failed: {view.Detail}");
+                        return ExitCodes.Failed;
+                }
+
+                if (announced && !granted && clock.Elapsed.TotalSeconds >= nextWaitingLine)
+                {
+                    await output.WriteLineAsync(new ApprovalProgress.Waiting(TimeSpan.FromSeconds(nextWaitingLine)).ToString());
+                    nextWaitingLine *= 2;
+                }
+
+                await output.FlushAsync(cancellationToken);
+                await Task.Delay(host is null ? 500 : 100, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync(host is null
+                ? $"Stopped waiting; the approval goes on. Follow it at {body.StatusQueryGetUri}"
+                : "Stopped; the built-in host stops with this command, so the approval stops too.");
+            return ExitCodes.Interrupted;
+        }
+    }
+
+    static string Describe(string problemJson)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(problemJson);
+            var detail = doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
+            if (doc.RootElement.TryGetProperty("errors", out var errors))
+            {
+                detail = string.Join("; ", errors.EnumerateObject().SelectMany(p => p.Value.EnumerateArray().Select(v => v.GetString())));
+            }
+
+            return detail ?? problemJson;
+        }
+        catch (JsonException)
+        {
+            return problemJson.Length > 300 ? problemJson[..300] : problemJson;
+        }
+    }
+}

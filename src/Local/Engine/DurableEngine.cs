@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Local.Engine;
+
+/// <summary>Which durable backend the local host runs on.</summary>
+public sealed class EngineOptions
+{
+    public const string StorageSetting = "AzureWebJobsStorage";
+    public const string TaskHubSetting = "TASKHUB_NAME";
+
+    /// <summary>An Azure Storage connection string (e.g. <c>UseDevelopmentStorage=true</c> for Azurite); <c>null</c> for in memory.</summary>
+    public string? StorageConnectionString { get; set; }
+
+    public string TaskHub { get; set; } = "approvals";
+
+    /// <summary>Concurrent orchestration and activity work items.</summary>
+    public int MaxConcurrency { get; set; } = 200;
+
+    /// <summary>How often an idle Azure Storage worker polls its queues at most (Durable Functions' maxQueuePollingInterval).</summary>
+    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    public static bool IsValidTaskHub(string name) => Regex.IsMatch(name, "^[A-Za-z][A-Za-z0-9]{2,44}$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+}
+
+/// <summary>The embedded durable engine: DurableTask's in-process gRPC sidecar (<c>TaskHubGrpcServer</c>) over the
+/// in-memory service or over Azure Storage, the very backend Durable Functions uses in Azure. The worker and client
+/// of the host connect to it over a loopback HTTP/2 channel.</summary>
+public sealed class DurableEngine : IAsyncDisposable
+{
+    readonly WebApplication sidecar;
+
+    DurableEngine(WebApplication sidecar, GrpcChannel channel, EngineService service, string description, bool durable)
+    {
+        this.sidecar = sidecar;
+        Channel = channel;
+        Service = service;
+        Description = description;
+        IsDurable = durable;
+    }
+
+    public GrpcChannel Channel { get; }
+    public EngineService Service { get; }
+    public string Description { get; }
+    public bool IsDurable { get; }
+
+    public static async Task<DurableEngine> StartAsync(EngineOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IOrchestrationService inner;
+        string description;
+        var durable = options.StorageConnectionString is not null;
+        if (durable)
+        {
+            if (!EngineOptions.IsValidTaskHub(options.TaskHub))
+            {
+                throw new InvalidOperationException($"{EngineOptions.TaskHubSetting} must be 3 to 45 letters and digits, starting with a letter.");
+            }
+
+            var storage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+            {
+                TaskHubName = options.TaskHub,
+                StorageAccountClientProvider = new DurableTask.AzureStorage.StorageAccountClientProvider(options.StorageConnectionString!),
+                MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrency,
+                MaxConcurrentTaskActivityWorkItems = options.MaxConcurrency,
+                MaxQueuePollingInterval = options.MaxQueuePollingInterval,
+                LoggerFactory = loggerFactory,
+            });
+            await storage.CreateIfNotExistsAsync();
+            inner = storage;
+            description = $"Azure Storage (task hub '{options.TaskHub}', {DescribeStorage(options.StorageConnectionString!)}) — approvals survive a restart";
+        }
+        else
+        {
+            inner = new InMemoryOrchestrationService(loggerFactory);
+            description = "in memory — pending approvals do not survive a restart (set AzureWebJobsStorage for a durable backend)";
+        }
+
+        var service = new EngineService(inner, options.MaxConcurrency, recordHistory: !durable);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Logging.ClearProviders();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        var app = builder.Build();
+        app.MapGrpcService<TaskHubGrpcServer>();
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        return new DurableEngine(app, channel, service, description, durable);
+    }
+
+    static string DescribeStorage(string connectionString) =>
+        connectionString.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase) || connectionString.Contains("127.0.0.1", StringComparison.Ordinal)
+            ? "Azurite on this machine"
+            : "an Azure Storage account";
+
+    public async ValueTask DisposeAsync()
+    {
+        await sidecar.StopAsync();
+        await sidecar.DisposeAsync();
+        Channel.Dispose();
+        (Service.Inner as IDisposable)?.Dispose();
+    }
+}
