@@ -75,10 +75,10 @@ public static class EmulatorEndpoints
             var body = await ReadAsync(http, IndentJsonContext.Default.CreatePetitionRequest);
             return Json(emulator.Create(body?.Petition, Actor(http)), IndentJsonContext.Default.Petition);
         });
-        api.MapGet("/petitions", (string? labelSelector, int? pageSize, string? pageToken, IndentEmulator emulator) =>
+        api.MapGet("/petitions", (string? labelSelector, string? pageSize, string? pageToken, IndentEmulator emulator) =>
         {
             Count("petitions.list");
-            var (page, next) = emulator.List(labelSelector, pageSize, pageToken);
+            var (page, next) = emulator.List(labelSelector, PageSize(pageSize), pageToken);
             return Json(new ListPetitionsResponse { Petitions = page, NextPageToken = next }, IndentJsonContext.Default.ListPetitionsResponse);
         });
         api.MapGet("/petitions/{name}", (string name, IndentEmulator emulator) =>
@@ -92,10 +92,10 @@ public static class EmulatorEndpoints
             var body = await ReadAsync(http, IndentJsonContext.Default.CreateClaimRequest);
             return Json(emulator.Claim(name, body?.Claim, Actor(http)), IndentJsonContext.Default.IndentEvent);
         });
-        api.MapGet("/resources", (string? view, string? labelSelector, int? pageSize, string? pageToken, IndentEmulator emulator) =>
+        api.MapGet("/resources", (string? view, string? labelSelector, string? pageSize, string? pageToken, IndentEmulator emulator) =>
         {
             Count("resources.list");
-            var (page, next) = emulator.ListResources(view, labelSelector, pageSize, pageToken);
+            var (page, next) = emulator.ListResources(view, labelSelector, PageSize(pageSize), pageToken);
             return Json(new ListResourcesResponse { Resources = page, NextPageToken = next }, IndentJsonContext.Default.ListResourcesResponse);
         });
         api.MapGet("/resources/{name}", (string name, IndentEmulator emulator) =>
@@ -164,6 +164,11 @@ public static class EmulatorEndpoints
         });
         return app;
     }
+
+    static int? PageSize(string? text) =>
+        string.IsNullOrEmpty(text) ? null
+        : int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+        : throw EmulatorException.Invalid("pageSize must be a whole number");
 
     static void Count(string kind) => CallCounts.AddOrUpdate(kind, 1, (_, n) => n + 1);
 

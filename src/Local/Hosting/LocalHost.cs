@@ -42,6 +42,9 @@ public sealed class LocalHostOptions
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
     public IConfiguration? Configuration { get; set; }
+
+    /// <summary>Extra logging (tests capture every line to scan it for secrets).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
 }
 
 /// <summary>A running local host: API, emulator, inbox and durable engine in one process.</summary>
@@ -96,8 +99,12 @@ public static class LocalHost
         }
 
         var merged = new ConfigurationBuilder().AddConfiguration(configuration).AddInMemoryCollection(overrides).Build();
-        var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(options.LogLevel)
-            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning));
+        var loggerFactory = LoggerFactory.Create(b =>
+        {
+            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(options.LogLevel)
+                .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+            options.ConfigureLogging?.Invoke(b);
+        });
         var engine = await DurableEngine.StartAsync(new EngineOptions
         {
             StorageConnectionString = durable ? configuration[EngineOptions.StorageSetting] : null,
