@@ -1,0 +1,94 @@
+using System.Reflection;
+using System.Text.Json;
+using Approvals.Core;
+using Approvals.Core.Workflow;
+
+namespace Approvals.Functions.Tests;
+
+/// <summary>The Functions host cannot run here, so the bindings are checked from what the build generates.</summary>
+public sealed class FunctionsMetadataTests
+{
+    static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Approvals.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Approvals.sln not found above the test directory.");
+    }
+
+    static JsonElement[] Functions()
+    {
+        var configuration = typeof(FunctionsMetadataTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        var path = Path.Combine(RepoRoot(), "src", "Functions", "bin", configuration, "net10.0", "functions.metadata");
+        return JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToArray();
+    }
+
+    static JsonElement Trigger(string name) =>
+        Functions().Single(f => f.GetProperty("name").GetString() == name).GetProperty("bindings").EnumerateArray()
+            .Single(b => b.GetProperty("direction").GetString() == "In" && b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData("StartPasswordReset", "post", "password-resets", "Function")]
+    [InlineData("GetApproval", "get", "approvals/{id}", "Function")]
+    [InlineData("CancelApproval", "post", "approvals/{id}/cancel", "Function")]
+    [InlineData("GetApprovalHistory", "get", "approvals/{id}/history", "Function")]
+    [InlineData("IndentWebhook", "post", "webhooks/indent", "Anonymous")]
+    public void HttpFunctions_HaveContractRoutesMethodsAndAuth(string name, string method, string route, string authLevel)
+    {
+        var trigger = Trigger(name);
+
+        Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal(route, trigger.GetProperty("route").GetString());
+        Assert.Equal([method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(authLevel, trigger.GetProperty("authLevel").GetString());
+    }
+
+    [Theory]
+    [InlineData("StartPasswordReset")]
+    [InlineData("GetApproval")]
+    [InlineData("CancelApproval")]
+    [InlineData("GetApprovalHistory")]
+    [InlineData("IndentWebhook")]
+    public void HttpFunctions_HaveADurableClient(string name)
+    {
+        var bindings = Functions().Single(f => f.GetProperty("name").GetString() == name).GetProperty("bindings").EnumerateArray();
+
+        Assert.Contains(bindings, b => b.GetProperty("type").GetString() == "durableClient");
+    }
+
+    [Fact]
+    public void Workflow_OrchestratorAndActivities_BoundUnderTheNamesTheOrchestratorCalls()
+    {
+        Assert.Equal("orchestrationTrigger", Trigger(nameof(ApprovalOrchestrator)).GetProperty("type").GetString());
+        foreach (var activity in new[] { nameof(CreatePetitionActivity), nameof(GetPetitionActivity), nameof(ClosePetitionActivity), nameof(ResetPasswordActivity) })
+        {
+            Assert.Equal("activityTrigger", Trigger(activity).GetProperty("type").GetString());
+        }
+    }
+
+    [Fact]
+    public void HostJson_TaskHubFromSetting_QueuePollingTunedForPromptApprovals()
+    {
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        var durable = host.RootElement.GetProperty("extensions").GetProperty("durableTask");
+
+        Assert.Equal("%TASKHUB_NAME%", durable.GetProperty("hubName").GetString());
+        Assert.Equal("AzureStorage", durable.GetProperty("storageProvider").GetProperty("type").GetString());
+        Assert.True(TimeSpan.Parse(durable.GetProperty("storageProvider").GetProperty("maxQueuePollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public void LocalSettingsSample_ListsEverySettingTheCodeReads()
+    {
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "local.settings.sample.json")));
+        var listed = sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name).ToHashSet();
+
+        foreach (var setting in AppSettings.All)
+        {
+            Assert.Contains(setting, listed);
+        }
+    }
+}
