@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Approvals.EndToEnd.Tests.Support;
+
+namespace Approvals.EndToEnd.Tests;
+
+/// <summary>The quickstart in a terminal: the CLI as a child process; its lines and exit codes.</summary>
+public sealed class CliTests
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task ResetPassword_AutoApprove_BuiltInHost_PrintsSeedLines_Exit0()
+    {
+        var data = Repo.NewDataDirectory();
+
+        var result = await Cli.RunAsync(TestSettings.Environment(data), Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--auto-approve");
+
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        var lines = result.Lines;
+        Assert.Matches(@"^⏵ Requested approval #local/[0-9a-f-]{36}$", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith("↳ An approver can decide at http://127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains("↳ Waiting for approval... (2s elapsed)", lines);
+        var granted = Array.IndexOf(lines, "✅ Granted");
+        Assert.True(granted > 0);
+        Assert.Equal("done: password reset user:123", lines[granted + 1]);
+        Assert.Equal("", result.Output.Split('\n')[Array.IndexOf(result.Output.Split('\n'), "✅ Granted") + 1]);
+        Assert.Contains("temporary password stored as local-secret://", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResetPassword_UserAndReasonFromEnvironment()
+    {
+        var data = Repo.NewDataDirectory();
+        var env = TestSettings.Environment(data, new() { ["USER"] = "alice", ["REASON"] = "forgot it" });
+
+        var result = await Cli.RunAsync(env, Timeout, "reset-password", "--auto-approve");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("done: password reset user:alice", result.Lines);
+    }
+
+    [Fact]
+    public async Task ResetPassword_NoReason_UsageError_Exit1()
+    {
+        var env = TestSettings.Environment(Repo.NewDataDirectory(), new() { ["REASON"] = "" });
+
+        var result = await Cli.RunAsync(env, Timeout, "reset-password", "--user", "123");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--reason", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResetPassword_BadUserAgainstRunningHost_Refused_Exit1()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+
+        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "../etc", "--reason", "x", "--api", host.BaseAddress.ToString());
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("userId", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResetPassword_DeniedByRule_PrintsDenied_Exit2()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        using var indent = host.IndentHttp();
+        using var rule = await indent.PutAsync("indent/_admin/rules", new StringContent("""{"rules":[{"pattern":"action:reset-password:*","decision":"deny","afterSeconds":1}]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, rule.StatusCode);
+
+        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--api", host.BaseAddress.ToString());
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(result.Lines, l => l.StartsWith("❌ Denied", StringComparison.Ordinal));
+        Assert.DoesNotContain(result.Lines, l => l.StartsWith("done:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ResetPassword_NoDecisionBeforeDeadline_Expired_Exit3()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+
+        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "x", "--deadline", "5", "--api", host.BaseAddress.ToString());
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("⌛ Expired: no decision before the deadline", result.Lines);
+    }
+
+    [Fact]
+    public async Task ResetPassword_CancelledWhileWaiting_Exit4()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var cli = Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", host.BaseAddress.ToString());
+
+        using var indent = host.IndentHttp();
+        string? instance = null;
+        for (var i = 0; i < 200 && instance is null; i++)
+        {
+            await Task.Delay(100);
+            using var list = JsonDocument.Parse(await indent.GetStringAsync("indent/v1/spaces/local/petitions"));
+            instance = list.RootElement.GetProperty("petitions").EnumerateArray()
+                .Select(p => p.GetProperty("meta").GetProperty("labels").TryGetProperty("approvals.dev/instance", out var v) ? v.GetString() : null)
+                .FirstOrDefault(v => v is not null);
+        }
+
+        Assert.NotNull(instance);
+        using var cancel = await host.Http.PostAsync($"api/approvals/{instance}/cancel", null);
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        var result = await cli;
+
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains("🚫 Cancelled", result.Lines);
+    }
+}
