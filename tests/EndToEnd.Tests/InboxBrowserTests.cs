@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Approvals.EndToEnd.Tests.Support;
+using Microsoft.Playwright;
+
+namespace Approvals.EndToEnd.Tests;
+
+/// <summary>The approver inbox in real Chromium: approve one petition, deny another, see both phases change and
+/// both workflows finish; hostile text renders as text; forms without the anti-forgery token are refused.</summary>
+public sealed class InboxBrowserTests
+{
+    static async Task<(string Id, string Petition)> RequestAsync(HostProcess host, string user, string reason)
+    {
+        using var response = await host.Http.PostAsJsonAsync("api/password-resets", new { userId = user, reason });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        for (var i = 0; i < 200; i++)
+        {
+            using var view = JsonDocument.Parse(await host.Http.GetStringAsync($"api/approvals/{id}"));
+            if (view.RootElement.TryGetProperty("petition", out var p) && p.ValueKind == JsonValueKind.String)
+            {
+                return (id, p.GetString()!);
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("no petition");
+    }
+
+    static async Task<string> StatusEventuallyAsync(HostProcess host, string id, string status)
+    {
+        var last = "";
+        for (var i = 0; i < 200; i++)
+        {
+            using var view = JsonDocument.Parse(await host.Http.GetStringAsync($"api/approvals/{id}"));
+            last = view.RootElement.GetProperty("status").GetString()!;
+            if (last == status)
+            {
+                return last;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return last;
+    }
+
+    [Fact]
+    public async Task Inbox_ApproveOneDenyAnother_PhasesChange_WorkflowsFinish()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var approveMe = await RequestAsync(host, "erin", "locked out after holiday");
+        var denyMe = await RequestAsync(host, "frank", "suspicious request");
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        var approveCard = page.Locator($"article[data-petition='{approveMe.Petition}']");
+        var denyCard = page.Locator($"article[data-petition='{denyMe.Petition}']");
+        await Assertions.Expect(approveCard).ToHaveAttributeAsync("data-phase", "open");
+        await Assertions.Expect(approveCard).ToContainTextAsync("locked out after holiday");
+        await approveCard.Locator("select[name=duration]").SelectOptionAsync("3h0m0s");
+        await approveCard.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox");
+        await denyCard.GetByRole(AriaRole.Button, new() { Name = "Deny" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox");
+
+        await Assertions.Expect(page.Locator($"article[data-petition='{approveMe.Petition}']")).ToHaveAttributeAsync("data-phase", "granted");
+        await Assertions.Expect(page.Locator($"article[data-petition='{denyMe.Petition}']")).ToHaveAttributeAsync("data-phase", "closed");
+        Assert.Equal("completed", await StatusEventuallyAsync(host, approveMe.Id, "completed"));
+        Assert.Equal("denied", await StatusEventuallyAsync(host, denyMe.Id, "denied"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "approvals-inbox.png"), FullPage = true });
+
+        // The granted one can be revoked from the page too.
+        await page.Locator($"article[data-petition='{approveMe.Petition}']").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Assertions.Expect(page.Locator($"article[data-petition='{approveMe.Petition}']")).ToHaveAttributeAsync("data-phase", "revoked");
+    }
+
+    [Fact]
+    public async Task Inbox_ScriptInReason_RendersAsText_NothingRuns()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        const string hostile = "<script>window.pwned=1;alert(1)</script><img src=x onerror=\"window.pwned=2\">\"'&";
+        var request = await RequestAsync(host, "mallory", hostile);
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        var dialogs = 0;
+        page.Dialog += (_, d) =>
+        {
+            dialogs++;
+            _ = d.DismissAsync();
+        };
+
+        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        var card = page.Locator($"article[data-petition='{request.Petition}']");
+
+        Assert.Equal(hostile, (await card.Locator(".reason").TextContentAsync())?.Trim());
+        Assert.Equal(0, await card.Locator("script, img").CountAsync());
+        Assert.Null(await page.EvaluateAsync<int?>("() => window.pwned"));
+        Assert.Equal(0, dialogs);
+    }
+
+    [Fact]
+    public async Task Inbox_PostWithoutAntiforgeryToken_Refused_NothingChanges()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var request = await RequestAsync(host, "oscar", "cross-site attempt");
+
+        using var forged = await host.Http.PostAsync($"inbox/petitions/{request.Petition}/approve", new FormUrlEncodedContent(new Dictionary<string, string> { ["duration"] = "" }));
+        using var indent = host.IndentHttp();
+        using var petition = JsonDocument.Parse(await indent.GetStringAsync($"indent/v1/spaces/local/petitions/{request.Petition}"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal("open", petition.RootElement.GetProperty("state").GetProperty("status").GetProperty("phase").GetString());
+    }
+}
