@@ -8,6 +8,7 @@ RESULTS="$ROOT/artifacts/test-results"
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 
 source "$ROOT/scripts/prerequisites.sh"
+trap stop_azurite EXIT
 install_prerequisites || { echo "prerequisites failed"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== build"
