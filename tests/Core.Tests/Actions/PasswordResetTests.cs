@@ -1,0 +1,167 @@
+using System.Net;
+using System.Text.Json;
+using Approvals.Core.Actions;
+using Approvals.Core.Secrets;
+using Approvals.Core.Tests.Support;
+using Approvals.Core.Workflow;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Approvals.Core.Tests.Actions;
+
+/// <summary>The password-reset action against a local Key Vault stand-in (real SecretClient over HTTPS) and a
+/// recording user directory.</summary>
+public sealed class PasswordResetTests
+{
+    /// <summary>A directory that records what it was asked to set, and can fail on demand (a crash mid-action).</summary>
+    sealed class RecordingDirectory : IUserDirectory
+    {
+        public List<(string User, string Password)> Sets { get; } = [];
+        public int FailNext { get; set; }
+        public HashSet<string> Missing { get; } = [];
+
+        public Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
+        {
+            if (Missing.Contains(userId))
+            {
+                throw new UserNotFoundException(userId);
+            }
+
+            if (FailNext-- > 0)
+            {
+                throw new HttpRequestException("directory unavailable");
+            }
+
+            Sets.Add((userId, password));
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task ResetAsync_StoresCredentialWithExpiryInKeyVault_ReturnsOnlyItsReference()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
+        var service = new PasswordResetService(directory, new KeyVaultCredentialStore(vault.Client()), clock);
+
+        var outcome = await service.ResetAsync("reset-password-123-0123456789abcdef", "123");
+
+        var (user, password) = Assert.Single(directory.Sets);
+        Assert.Equal("123", user);
+        var stored = Assert.Single(vault.Secrets[PasswordResetService.CredentialName("reset-password-123-0123456789abcdef")]);
+        Assert.Equal(password, stored.Value);
+        Assert.Equal(clock.GetUtcNow().AddHours(24).ToUnixTimeSeconds(), stored.Expires);
+        Assert.Equal("true", stored.Tags["applied"]);
+        Assert.Equal(stored.Id, outcome.CredentialReference);
+        Assert.DoesNotContain(password, JsonSerializer.Serialize(outcome), StringComparison.Ordinal);
+        Assert.True(outcome.ForceChangeAtNextSignIn);
+    }
+
+    [Fact]
+    public async Task ResetAsync_Retried_DoesNotResetTwice()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory();
+        var service = new PasswordResetService(directory, new KeyVaultCredentialStore(vault.Client()), TimeProvider.System);
+
+        var first = await service.ResetAsync("reset-password-9-0123456789abcdef", "9");
+        var second = await service.ResetAsync("reset-password-9-0123456789abcdef", "9");
+        var found = await service.FindCompletedAsync("reset-password-9-0123456789abcdef", "9");
+
+        Assert.Single(directory.Sets);
+        Assert.Equal(first.CredentialReference, second.CredentialReference);
+        Assert.Equal(first.CredentialReference, found!.CredentialReference);
+    }
+
+    [Fact]
+    public async Task ResetAsync_CrashAfterStoringBeforeApplying_RetryAppliesTheSameCredential()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory { FailNext = 1 };
+        var service = new PasswordResetService(directory, new KeyVaultCredentialStore(vault.Client()), TimeProvider.System);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => service.ResetAsync("reset-password-7-0123456789abcdef", "7"));
+        Assert.Null(await service.FindCompletedAsync("reset-password-7-0123456789abcdef", "7"));
+        await service.ResetAsync("reset-password-7-0123456789abcdef", "7");
+
+        var stored = Assert.Single(vault.Secrets[PasswordResetService.CredentialName("reset-password-7-0123456789abcdef")]);
+        Assert.Equal(stored.Value, Assert.Single(directory.Sets).Password);
+    }
+
+    [Fact]
+    public async Task ResetAsync_UnknownUser_PermanentFailure()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory();
+        directory.Missing.Add("ghost");
+        var service = new PasswordResetService(directory, new KeyVaultCredentialStore(vault.Client()), TimeProvider.System);
+
+        await Assert.ThrowsAsync<PermanentActivityFailureException>(() => service.ResetAsync("reset-password-ghost-0123456789abcdef", "ghost"));
+    }
+
+    [Fact]
+    public void TemporaryPassword_FromCsprng_MeetsComplexity_AndDiffers()
+    {
+        var passwords = Enumerable.Range(0, 200).Select(_ => TemporaryPassword.Generate()).ToList();
+
+        Assert.Equal(200, passwords.Distinct().Count());
+        Assert.All(passwords, p =>
+        {
+            Assert.Equal(20, p.Length);
+            Assert.Contains(p, char.IsUpper);
+            Assert.Contains(p, char.IsLower);
+            Assert.Contains(p, char.IsDigit);
+            Assert.Contains(p, c => !char.IsLetterOrDigit(c));
+        });
+    }
+
+    [Fact]
+    public async Task EntraUserDirectory_PatchesPasswordProfileWithGraphToken()
+    {
+        await using var graph = await LoopbackServer.StartAsync((ctx, req) =>
+            req.PathAndQuery.Contains("ghost", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Request_ResourceNotFound\"}}", 404)
+            : req.PathAndQuery.Contains("admin", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Authorization_RequestDenied\"}}", 403)
+            : Task.CompletedTask.ContinueWith(_ => ctx.Response.StatusCode = 204, TaskScheduler.Default));
+        var credential = new FakeKeyVault.StaticCredential();
+        using var http = new HttpClient { BaseAddress = new Uri(graph.BaseAddress, "v1.0/") };
+        var directory = new EntraUserDirectory(http, credential);
+
+        await directory.SetTemporaryPasswordAsync("alice@acme.test", "Temp-Pass-123!");
+        await Assert.ThrowsAsync<UserNotFoundException>(() => directory.SetTemporaryPasswordAsync("ghost", "Temp-Pass-123!"));
+        var denied = await Assert.ThrowsAsync<HttpRequestException>(() => directory.SetTemporaryPasswordAsync("admin", "Temp-Pass-123!"));
+
+        var patch = graph.Requests.First();
+        Assert.Equal("PATCH", patch.Method);
+        Assert.Equal("/v1.0/users/alice@acme.test", patch.PathAndQuery);
+        Assert.Equal("Bearer fake-entra-token", patch.Headers["Authorization"]);
+        Assert.Equal("""{"passwordProfile":{"password":"Temp-Pass-123!","forceChangePasswordNextSignIn":true}}""", patch.Body);
+        Assert.Contains("https://graph.microsoft.com/.default", credential.Scopes);
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        Assert.DoesNotContain("Temp-Pass-123!", denied.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KeyVaultSecretProvider_CachesThenSeesRotationAfterRefreshInterval()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        vault.Seed("indent-api-token", "token-v1");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var provider = new KeyVaultSecretProvider(vault.Client(), clock);
+
+        int Gets() => vault.Requests.Count(r => r.StartsWith("GET /secrets/indent-api-token", StringComparison.Ordinal));
+        var first = await provider.GetSecretAsync("INDENT_API_TOKEN");
+        var afterFirst = Gets();
+        vault.Seed("indent-api-token", "token-v2");
+        var cached = await provider.GetSecretAsync("INDENT_API_TOKEN");
+        var gets = Gets() - afterFirst;
+        clock.Advance(KeyVaultSecretProvider.RefreshInterval);
+        var rotated = await provider.GetSecretAsync("INDENT_API_TOKEN");
+        var missing = await provider.GetSecretAsync("INDENT_WEBHOOK_SECRET");
+
+        Assert.Equal("token-v1", first);
+        Assert.Equal("token-v1", cached);
+        Assert.Equal(0, gets);
+        Assert.Equal("token-v2", rotated);
+        Assert.Null(missing);
+    }
+}
