@@ -17,6 +17,14 @@ install_node_tools() {
   (cd "$PREREQ_ROOT/tests/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
+install_bicep() {
+  echo "-- Bicep CLI from the NuGet package Azure.Bicep.CommandLine.linux-x64"
+  dotnet restore "$PREREQ_ROOT/infra/tools/BicepCli.csproj" --verbosity quiet -nologo >/dev/null || return 1
+  local packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
+  BICEP_PATH="$packages/azure.bicep.commandline.linux-x64/0.49.2/tools/bicep"
+  chmod +x "$BICEP_PATH" && export BICEP_PATH && "$BICEP_PATH" --version
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_azurite() {
@@ -45,5 +53,5 @@ stop_azurite() {
 install_prerequisites() {
   echo "== prerequisites"
   mkdir -p "$PREREQ_ROOT/artifacts"
-  install_chromium && install_node_tools && start_azurite
+  install_chromium && install_node_tools && install_bicep && start_azurite
 }

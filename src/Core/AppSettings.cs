@@ -27,4 +27,20 @@ public static class AppSettings
         Storage,
         TaskHub,
     ];
+
+    /// <summary>Read from Key Vault in Azure (<c>KEY_VAULT_URI</c> is set there), so the template never sets them.</summary>
+    public static readonly IReadOnlyList<string> KeyVaultBacked = [IndentOptions.TokenSetting, IndentWebhookEndpoint.SecretSetting];
+
+    /// <summary>Settings the template sets for the platform rather than for our code, and who reads them.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Platform = new Dictionary<string, string>
+    {
+        ["AzureWebJobsStorage__credential"] = "Functions host: identity-based AzureWebJobsStorage",
+        ["AzureWebJobsStorage__clientId"] = "Functions host: which managed identity",
+        ["AzureWebJobsStorage__blobServiceUri"] = "Functions host and Durable Functions: blobs",
+        ["AzureWebJobsStorage__queueServiceUri"] = "Durable Functions: control and work-item queues",
+        ["AzureWebJobsStorage__tableServiceUri"] = "Durable Functions: history and instances tables",
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host: telemetry endpoint (no key: local auth is off)",
+        ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Functions host: Entra-authenticated telemetry",
+        ["AZURE_CLIENT_ID"] = "Azure.Identity DefaultAzureCredential: the user-assigned identity",
+    };
 }

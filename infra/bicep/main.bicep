@@ -1,0 +1,168 @@
+targetScope = 'subscription'
+
+// Approvals on Azure: a Flex Consumption Function App (.NET 10 isolated) running the durable approval
+// workflow, with identity-only storage, Key Vault (RBAC), a user-assigned identity and monitoring.
+// No secret value, key or connection string appears here: the Indent secrets are put into Key Vault
+// after deployment (docs/DEPLOY.md), and every data-plane access is by Entra identity.
+
+@minLength(1)
+@maxLength(64)
+@description('Environment name (azd: AZURE_ENV_NAME); used in resource names and tags.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource.')
+param location string
+
+@description('The Indent space (account) petitions are created in.')
+param indentSpace string
+
+@description('Indent API root.')
+param indentBaseUrl string = 'https://platform.indentapis.com/v1'
+
+@description('Durable Functions task hub name (3-45 letters and digits).')
+@minLength(3)
+@maxLength(45)
+param taskHubName string = 'approvals'
+
+@description('Optional: user or group (object id) allowed to set and rotate the Indent secrets in Key Vault (azd: AZURE_PRINCIPAL_ID).')
+param operatorPrincipalId string = ''
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Fallback poll schedule and deadlines (seconds).')
+param pollInitialSeconds int = 2
+param pollMaxSeconds int = 300
+param defaultDeadlineSeconds int = 86400
+param maxDeadlineSeconds int = 604800
+
+// Every name is overridable; by default an abbreviation plus a token unique to subscription, environment and region.
+param resourceGroupName string = ''
+param functionAppName string = ''
+param planName string = ''
+param storageAccountName string = ''
+param keyVaultName string = ''
+param identityName string = ''
+param logAnalyticsName string = ''
+param appInsightsName string = ''
+
+var abbrs = loadJsonContent('abbreviations.json')
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName, application: 'approvals' }
+var appName = !empty(functionAppName) ? functionAppName : '${abbrs.functionApp}approvals-${token}'
+var deploymentContainerName = 'app-package-${take(token, 10)}'
+
+// The secret names the app reads when KEY_VAULT_URI is set (KeyVaultSecretProvider: setting name, lower-case, dashes).
+var indentTokenSecretName = 'indent-api-token'
+var indentWebhookSecretName = 'indent-webhook-secret'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourceGroup}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: !empty(identityName) ? identityName : '${abbrs.managedIdentity}approvals-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: !empty(storageAccountName) ? storageAccountName : take('${abbrs.storageAccount}appr${token}', 24)
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: !empty(keyVaultName) ? keyVaultName : take('${abbrs.keyVault}appr-${token}', 24)
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: !empty(logAnalyticsName) ? logAnalyticsName : '${abbrs.logAnalytics}approvals-${token}'
+    appInsightsName: !empty(appInsightsName) ? appInsightsName : '${abbrs.appInsights}approvals-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    keyVaultName: vault.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    operatorPrincipalId: operatorPrincipalId
+  }
+}
+
+module function 'app/function.bicep' = {
+  name: 'function'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    planName: !empty(planName) ? planName : '${abbrs.appServicePlan}approvals-${token}'
+    appName: appName
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    applicationSettings: {
+      INDENT_SPACE: indentSpace
+      INDENT_BASE_URL: indentBaseUrl
+      KEY_VAULT_URI: vault.outputs.uri
+      GRAPH_BASE_URL: '${environment().graph}v1.0/'
+      TASKHUB_NAME: taskHubName
+      APPROVALS_POLL_INITIAL_SECONDS: string(pollInitialSeconds)
+      APPROVALS_POLL_MAX_SECONDS: string(pollMaxSeconds)
+      APPROVALS_DEFAULT_DEADLINE_SECONDS: string(defaultDeadlineSeconds)
+      APPROVALS_MAX_DEADLINE_SECONDS: string(maxDeadlineSeconds)
+    }
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = function.outputs.name
+output AZURE_CLIENT_ID string = identity.outputs.clientId
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output KEY_VAULT_NAME string = vault.outputs.name
+output KEY_VAULT_URI string = vault.outputs.uri
+output INDENT_API_TOKEN_SECRET_NAME string = indentTokenSecretName
+output INDENT_WEBHOOK_SECRET_NAME string = indentWebhookSecretName
+output TASKHUB_NAME string = taskHubName
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output WEBHOOK_URL string = 'https://${function.outputs.defaultHostName}/api/webhooks/indent'
+output API_BASE_URL string = 'https://${function.outputs.defaultHostName}/api'
