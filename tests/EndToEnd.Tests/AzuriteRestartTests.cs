@@ -29,7 +29,7 @@ public sealed class AzuriteRestartTests
         return doc.RootElement.Clone();
     }
 
-    static async Task<JsonElement> WaitAsync(HostProcess host, string id, Func<JsonElement, bool> done, int seconds = 60)
+    static async Task<JsonElement> WaitAsync(HostProcess host, string id, Func<JsonElement, bool> done, int seconds = 120)
     {
         var view = await ViewAsync(host, id);
         for (var i = 0; i < seconds * 10 && !done(view); i++)
@@ -38,7 +38,7 @@ public sealed class AzuriteRestartTests
             view = await ViewAsync(host, id);
         }
 
-        Assert.True(done(view), view.ToString());
+        Assert.True(done(view), view + "\n--- host output ---\n" + host.Output);
         return view;
     }
 

@@ -74,6 +74,10 @@ public sealed class DurableEngine : IAsyncDisposable
                 MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrency,
                 MaxConcurrentTaskActivityWorkItems = options.MaxConcurrency,
                 MaxQueuePollingInterval = options.MaxQueuePollingInterval,
+                // A host killed mid-work item leaves its messages invisible until these expire: keep recovery
+                // after a crash well under a minute on a laptop (the library defaults are 5 minutes).
+                ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
+                WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(60),
                 LoggerFactory = loggerFactory,
             });
             await storage.CreateIfNotExistsAsync();
