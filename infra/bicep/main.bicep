@@ -41,6 +41,11 @@ param pollMaxSeconds int = 300
 param defaultDeadlineSeconds int = 86400
 param maxDeadlineSeconds int = 604800
 
+@description('Webhook signature timestamp window, both directions (seconds).')
+@minValue(1)
+@maxValue(900)
+param webhookToleranceSeconds int = 300
+
 // Every name is overridable; by default an abbreviation plus a token unique to subscription, environment and region.
 param resourceGroupName string = ''
 param functionAppName string = ''
@@ -149,6 +154,7 @@ module function 'app/function.bicep' = {
       APPROVALS_POLL_MAX_SECONDS: string(pollMaxSeconds)
       APPROVALS_DEFAULT_DEADLINE_SECONDS: string(defaultDeadlineSeconds)
       APPROVALS_MAX_DEADLINE_SECONDS: string(maxDeadlineSeconds)
+      APPROVALS_WEBHOOK_TOLERANCE_SECONDS: string(webhookToleranceSeconds)
     }
   }
 }

@@ -24,6 +24,7 @@ public static class AppSettings
         WorkflowOptions.PollMaxSetting,
         WorkflowOptions.DefaultDeadlineSetting,
         WorkflowOptions.MaxDeadlineSetting,
+        IndentWebhookVerifier.ToleranceSetting,
         Storage,
         TaskHub,
     ];

@@ -35,7 +35,7 @@ public static class ApprovalsServiceCollectionExtensions
 
         services.AddIndentClient(configureIndent);
         services.TryAddSingleton(_ => WorkflowOptions.FromConfiguration(configuration));
-        services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), WebhookTolerance(configuration)));
         services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
         services.TryAddTransient<ApprovalsApi>();
         services.TryAddTransient<IndentWebhookEndpoint>();
@@ -60,6 +60,20 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddSingleton<Azure.Core.TokenCredential>(new DefaultAzureCredential());
         services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBase).AddStandardResilienceHandler();
         return services;
+    }
+
+    /// <summary>The signature timestamp window, <c>APPROVALS_WEBHOOK_TOLERANCE_SECONDS</c> (1 to 900; default 300).</summary>
+    static TimeSpan WebhookTolerance(IConfiguration configuration)
+    {
+        var text = configuration[IndentWebhookVerifier.ToleranceSetting];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return IndentWebhookVerifier.DefaultTolerance;
+        }
+
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 900
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new InvalidOperationException($"{IndentWebhookVerifier.ToleranceSetting} must be a whole number of seconds from 1 to 900.");
     }
 
     static Uri? KeyVaultUri(IConfiguration configuration, bool required)

@@ -82,6 +82,7 @@ public readonly record struct WebhookVerification(WebhookRejection Rejection, Da
 /// window in both directions (default 5 minutes), and several secrets at once so a secret can be rotated.</summary>
 public sealed class IndentWebhookVerifier(TimeProvider timeProvider, TimeSpan? tolerance = null)
 {
+    public const string ToleranceSetting = "APPROVALS_WEBHOOK_TOLERANCE_SECONDS";
     public static readonly TimeSpan DefaultTolerance = TimeSpan.FromMinutes(5);
 
     public TimeSpan Tolerance { get; } = tolerance ?? DefaultTolerance;

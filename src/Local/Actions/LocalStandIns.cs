@@ -44,13 +44,21 @@ public sealed record LocalUser(string Id, string? PasswordHash, string? Salt, bo
 
 /// <summary>The laptop's stand-in for Entra ID: users in <c>users.json</c> (owner-only). Any user id is known
 /// (created on first use) so the quickstart works for <c>--user 123</c>; every reset is counted.</summary>
-public sealed class FileUserDirectory(string directory, TimeProvider time) : IUserDirectory
+public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null) : IUserDirectory
 {
+    /// <summary>Simulated directory latency (reliability tests widen the "during the action" window with it).</summary>
+    public const string LatencySetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_MS";
+
     readonly Lock gate = new();
     string PathOf => Path.Combine(directory, "users.json");
 
-    public Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
+    public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
     {
+        if (latency is { } delay && delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken);
+        }
+
         lock (gate)
         {
             var users = Read();
@@ -61,8 +69,6 @@ public sealed class FileUserDirectory(string directory, TimeProvider time) : IUs
             OwnerOnly.Directory(directory);
             OwnerOnly.WriteAtomically(PathOf, JsonSerializer.Serialize(users, LocalJsonContext.Default.DictionaryStringLocalUser));
         }
-
-        return Task.CompletedTask;
     }
 
     public LocalUser? Find(string userId) => Read().TryGetValue(userId, out var user) ? user : null;

@@ -4,7 +4,7 @@ using Approvals.Core.Indent;
 namespace Approvals.Local.Emulator;
 
 /// <summary>One attempt to deliver a webhook.</summary>
-public sealed record DeliveryAttempt(DateTimeOffset At, int? StatusCode, string? Error);
+public sealed record DeliveryAttempt(DateTimeOffset At, int? StatusCode, string? Error, DateTimeOffset? SentAt = null);
 
 /// <summary>A webhook delivery and its log.</summary>
 public sealed record Delivery

@@ -155,10 +155,11 @@ public sealed class WebhookDispatcher : BackgroundService
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(options.DeliveryTimeout);
+            var sentAt = time.GetUtcNow();
             try
             {
                 using var response = await httpFactory.CreateClient(nameof(WebhookDispatcher)).SendAsync(request, timeout.Token);
-                attempt = new DeliveryAttempt(time.GetUtcNow(), (int)response.StatusCode, null);
+                attempt = new DeliveryAttempt(time.GetUtcNow(), (int)response.StatusCode, null, sentAt);
                 ok |= response.IsSuccessStatusCode;
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !stoppingToken.IsCancellationRequested)

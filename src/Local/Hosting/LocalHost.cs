@@ -73,6 +73,8 @@ public sealed class RunningHost(WebApplication app, DurableEngine engine, Uri ba
 /// Indent emulator (unless real Indent is configured), the approver inbox and local stand-ins for Entra and Key Vault.</summary>
 public static class LocalHost
 {
+    public const string AttemptTimeoutSetting = "APPROVALS_INDENT_ATTEMPT_TIMEOUT_SECONDS";
+
     public static async Task<RunningHost> StartAsync(LocalHostOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -118,10 +120,18 @@ public static class LocalHost
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(loggerFactory);
             builder.WebHost.ConfigureKestrel(k => k.Listen(options.BindAddress, port));
-            builder.Services.AddApprovalsCore(merged);
+            builder.Services.AddApprovalsCore(merged, indent =>
+            {
+                // Local knob for outage tests and benchmarks: how long one Indent call may take.
+                if (int.TryParse(merged[AttemptTimeoutSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+                {
+                    indent.Retry.AttemptTimeout = TimeSpan.FromSeconds(seconds);
+                }
+            });
             builder.Services.AddSingleton(engine);
             builder.Services.Replace(ServiceDescriptor.Singleton<IApprovalHistorySource, EngineHistorySource>());
-            var users = new FileUserDirectory(dataDirectory, TimeProvider.System);
+            var latency = int.TryParse(merged[FileUserDirectory.LatencySetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
+            var users = new FileUserDirectory(dataDirectory, TimeProvider.System, latency);
             var credentials = new FileCredentialStore(Path.Combine(dataDirectory, "secrets"));
             builder.Services.AddSingleton(users);
             builder.Services.AddSingleton<IUserDirectory>(users);

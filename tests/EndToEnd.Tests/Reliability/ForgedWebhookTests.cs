@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Approvals.Core.Webhooks;
+using Approvals.EndToEnd.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Approvals.EndToEnd.Tests.Reliability;
+
+/// <summary>Suite 1: forged, tampered and replayed webhooks against waiting approvals. Nothing may act and nothing
+/// may crash; every attempt gets the answer its kind deserves.</summary>
+[Trait("Category", "Reliability")]
+public sealed class ForgedWebhookTests(ITestOutputHelper output)
+{
+    const int ToleranceSeconds = 3;
+
+    [Fact]
+    public async Task ForgedAndReplayedWebhooks_NoActionNoServerError()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory(), new() { ["APPROVALS_WEBHOOK_TOLERANCE_SECONDS"] = ToleranceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var driver = new ReliabilityDriver(host);
+        var waiting = new List<(string Id, string Petition, string User)>();
+        for (var i = 0; i < Scale.Pick(5, 20); i++)
+        {
+            var user = $"forged{i}";
+            var id = await driver.StartAsync(user);
+            waiting.Add((id, await driver.PetitionOfAsync(id), user));
+        }
+
+        var attempts = Scale.Pick(10_000, 50_000);
+        var random = new Random(20261128);
+        var plans = Enumerable.Range(0, attempts).Select(i => Plan(i, random, waiting[i % waiting.Count])).ToList();
+        var unexpected = new ConcurrentQueue<string>();
+        var byKind = new ConcurrentDictionary<string, int>();
+        await Parallel.ForEachAsync(plans, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (plan, _) =>
+        {
+            var (status, body) = await driver.WebhookAsync(plan.Body, plan.Headers);
+            byKind.AddOrUpdate(plan.Kind, 1, (_, n) => n + 1);
+            if (status != plan.Expected)
+            {
+                unexpected.Enqueue($"{plan.Kind}: expected {(int)plan.Expected}, got {(int)status} {body}");
+            }
+        });
+
+        // Replays: a delivery that was accepted once is refused when it comes back after the window.
+        var replays = Scale.Pick(5, 20);
+        var captured = new List<(byte[] Body, (string, string)[] Headers)>();
+        for (var i = 0; i < replays; i++)
+        {
+            var target = waiting[i % waiting.Count];
+            var body = GrantBody(target.Petition, target.Id, "replay-" + i);
+            var headers = ReliabilityDriver.Signed(body, TestSettings.WebhookSecret, DateTimeOffset.UtcNow);
+            var (first, _) = await driver.WebhookAsync(body, headers);
+            Assert.Equal(HttpStatusCode.OK, first);
+            captured.Add((body, headers));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(ToleranceSeconds + 1.5));
+        var replayAccepted = 0;
+        foreach (var (body, headers) in captured)
+        {
+            var (again, _) = await driver.WebhookAsync(body, headers);
+            replayAccepted += again == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        await Task.Delay(2000);
+        var stillWaiting = 0;
+        foreach (var w in waiting)
+        {
+            stillWaiting += (await driver.ViewAsync(w.Id)).GetProperty("status").GetString() == "awaiting_approval" ? 1 : 0;
+        }
+
+        var actions = driver.TotalResets();
+        foreach (var (kind, count) in byKind.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            output.WriteLine($"  {kind}: {count}");
+        }
+
+        // The system still works: a real approval completes, once.
+        var real = waiting[0];
+        Assert.Equal(HttpStatusCode.OK, await driver.ClaimAsync(real.Petition, "access/approve"));
+        var done = await driver.WaitAsync(real.Id, ReliabilityDriver.IsFinal);
+        var secretsFound = await driver.ScanForSecretsAsync();
+
+        Figures.Record(output, "forged webhooks", "attempts (incl. replays)", attempts + (2 * replays), ">= 10,000", attempts + replays >= 10_000);
+        Figures.Record(output, "forged webhooks", "actions executed without a real grant", actions, "0", actions == 0);
+        Figures.Record(output, "forged webhooks", "server errors (5xx)", driver.ServerErrors, "0", driver.ServerErrors == 0);
+        Figures.Record(output, "forged webhooks", "replays accepted after the window", replayAccepted, "0", replayAccepted == 0);
+        Figures.Record(output, "forged webhooks", "responses other than the expected 401/400/413/200", unexpected.Count, "0", unexpected.IsEmpty);
+        Figures.Record(output, "secrets", "secrets found (forged-webhook run)", secretsFound, "0", secretsFound == 0);
+        Assert.Empty(unexpected.Take(5));
+        Assert.Equal(0, actions);
+        Assert.Equal(0, driver.ServerErrors);
+        Assert.Equal(0, replayAccepted);
+        Assert.Equal(waiting.Count, stillWaiting);
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        Assert.Equal(1, driver.Resets(real.User));
+        Assert.Equal(0, secretsFound);
+    }
+
+    sealed record Attempt(string Kind, byte[] Body, (string Name, string Value)[] Headers, HttpStatusCode Expected);
+
+    static byte[] GrantBody(string petition, string instance, string eventId) => ReliabilityDriver.Utf8(
+        "{\"events\":[{\"event\":\"access/grant\",\"id\":\"" + eventId + "\",\"actor\":{\"kind\":\"user\",\"id\":\"mallory@evil.test\"},"
+        + "\"meta\":{\"labels\":{\"petition\":\"" + petition + "\"}},"
+        + "\"resources\":[{\"kind\":\"action\",\"id\":\"reset-password:x\",\"labels\":{\"approvals.dev/instance\":\"" + instance + "\"}}]}]}");
+
+    static Attempt Plan(int i, Random random, (string Id, string Petition, string User) target)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var body = GrantBody(target.Petition, target.Id, "e" + i);
+        var secret = TestSettings.WebhookSecret;
+        switch (i % 15)
+        {
+            case 0:
+                return new("wrong secret", body, ReliabilityDriver.Signed(body, "whsec_" + random.Next(), now), HttpStatusCode.Unauthorized);
+            case 1:
+            {
+                var headers = ReliabilityDriver.Signed(body, secret, now);
+                var mutated = (byte[])body.Clone();
+                mutated[random.Next(mutated.Length)] ^= (byte)(1 << random.Next(7));
+                return new("mutated body", mutated, headers, HttpStatusCode.Unauthorized);
+            }
+
+            case 2:
+            {
+                var headers = ReliabilityDriver.Signed(body, secret, now);
+                var other = IndentWebhookSignature.FormatTimestamp(now.AddSeconds(random.Next(1, 3)));
+                return new("mutated timestamp", body, [(IndentWebhookSignature.TimestampHeader, other), headers[1]], HttpStatusCode.Unauthorized);
+            }
+
+            case 3:
+                return new("stale timestamp", body, ReliabilityDriver.Signed(body, secret, now.AddSeconds(-ToleranceSeconds - random.Next(2, 7200))), HttpStatusCode.Unauthorized);
+            case 4:
+                return new("future timestamp", body, ReliabilityDriver.Signed(body, secret, now.AddSeconds(ToleranceSeconds + random.Next(2, 7200))), HttpStatusCode.Unauthorized);
+            case 5:
+                return new("missing timestamp", body, [ReliabilityDriver.Signed(body, secret, now)[1]], HttpStatusCode.Unauthorized);
+            case 6:
+                return new("missing signature", body, [ReliabilityDriver.Signed(body, secret, now)[0]], HttpStatusCode.Unauthorized);
+            case 7:
+            {
+                var headers = ReliabilityDriver.Signed(body, secret, now);
+                return new("duplicated signature header", body, [headers[0], headers[1], (IndentWebhookSignature.SignatureHeader, new string('0', 64))], HttpStatusCode.Unauthorized);
+            }
+
+            case 8:
+            {
+                var otherBody = ReliabilityDriver.Utf8("{\"events\":[]}");
+                var headers = ReliabilityDriver.Signed(otherBody, secret, now);
+                return new("signature of another body", body, headers, HttpStatusCode.Unauthorized);
+            }
+
+            case 9:
+                return new("valid grant, petition still open", body, ReliabilityDriver.Signed(body, secret, now), HttpStatusCode.OK);
+            case 10:
+            {
+                var unknown = GrantBody(Guid.NewGuid().ToString(), "reset-password-nobody-0123456789abcdef", "u" + i);
+                return new("valid grant, unknown petition", unknown, ReliabilityDriver.Signed(unknown, secret, now), HttpStatusCode.OK);
+            }
+
+            case 11:
+            {
+                var junk = ReliabilityDriver.Utf8(i % 2 == 0 ? "not json at all" : "{\"events\":\"x\"");
+                return new("non-JSON body, valid signature", junk, ReliabilityDriver.Signed(junk, secret, now), HttpStatusCode.BadRequest);
+            }
+
+            case 12:
+            {
+                if (i % 300 == 12)
+                {
+                    var huge = new byte[(1024 * 1024) + 10];
+                    Array.Fill(huge, (byte)'a');
+                    return new("oversized body", huge, ReliabilityDriver.Signed(huge, secret, now), HttpStatusCode.RequestEntityTooLarge);
+                }
+
+                var headers = ReliabilityDriver.Signed(body, secret, now);
+                return new("signature upper-cased", body, [headers[0], (headers[1].Name, headers[1].Value.ToUpperInvariant())], HttpStatusCode.Unauthorized);
+            }
+
+            case 13:
+            {
+                var headers = ReliabilityDriver.Signed(body, secret, now);
+                return new("signature with prefix or truncated", body, [headers[0], (headers[1].Name, random.Next(2) == 0 ? "sha256=" + headers[1].Value : headers[1].Value[..40])], HttpStatusCode.Unauthorized);
+            }
+
+            default:
+            {
+                var headers = ReliabilityDriver.Signed(body, secret, now);
+                return new("timestamp not RFC 3339", body, [(headers[0].Name, now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)), headers[1]], HttpStatusCode.Unauthorized);
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Approvals.Core.Webhooks;
+using Approvals.EndToEnd.Tests.Support;
+
+namespace Approvals.EndToEnd.Tests.Reliability;
+
+/// <summary>Drives a host process from outside and keeps every response body, so the suite can scan them for secrets.</summary>
+public sealed class ReliabilityDriver(HostProcess host)
+{
+    public ConcurrentQueue<string> Responses { get; } = new();
+    public ConcurrentBag<string> Ids { get; } = [];
+    int serverErrors;
+
+    public int ServerErrors => serverErrors;
+
+    public HostProcess Host => host;
+
+    async Task<string> Keep(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Responses.Enqueue(body);
+        if ((int)response.StatusCode >= 500)
+        {
+            Interlocked.Increment(ref serverErrors);
+        }
+
+        return body;
+    }
+
+    public async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpRequestMessage request)
+    {
+        using var response = await host.Http.SendAsync(request);
+        return (response.StatusCode, await Keep(response));
+    }
+
+    public async Task<string> StartAsync(string user, string reason = "reliability", int? deadlineSeconds = null)
+    {
+        using var response = await host.Http.PostAsJsonAsync("api/password-resets", new { userId = user, reason, deadlineSeconds });
+        var body = await Keep(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);
+        var id = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+        Ids.Add(id);
+        return id;
+    }
+
+    public async Task<JsonElement> ViewAsync(string id)
+    {
+        using var response = await host.Http.GetAsync($"api/approvals/{id}");
+        return JsonDocument.Parse(await Keep(response)).RootElement.Clone();
+    }
+
+    public async Task<JsonElement> WaitAsync(string id, Func<JsonElement, bool> done, int seconds = 60)
+    {
+        var view = await ViewAsync(id);
+        for (var i = 0; i < seconds * 10 && !done(view); i++)
+        {
+            await Task.Delay(100);
+            view = await ViewAsync(id);
+        }
+
+        return view;
+    }
+
+    public static bool IsFinal(JsonElement view) => view.GetProperty("status").GetString() is "completed" or "denied" or "expired" or "cancelled" or "failed";
+
+    public static bool HasPetition(JsonElement view) => view.TryGetProperty("petition", out var p) && p.ValueKind == JsonValueKind.String;
+
+    public async Task<string> PetitionOfAsync(string id) =>
+        (await WaitAsync(id, v => HasPetition(v) && v.GetProperty("status").GetString() == "awaiting_approval")).GetProperty("petition").GetString()!;
+
+    public async Task<HttpStatusCode> ClaimAsync(string petition, string eventType)
+    {
+        using var indent = host.IndentHttp();
+        using var response = await indent.PostAsync($"indent/v1/spaces/local/petitions/{petition}/claims", JsonContent.Create(new { claim = new { @event = eventType } }));
+        await Keep(response);
+        return response.StatusCode;
+    }
+
+    public async Task<(HttpStatusCode Status, string Body)> WebhookAsync(byte[] body, IEnumerable<(string Name, string Value)> headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/webhooks/indent") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return await SendAsync(request);
+    }
+
+    public static (string Name, string Value)[] Signed(byte[] body, string secret, DateTimeOffset at)
+    {
+        var timestamp = IndentWebhookSignature.FormatTimestamp(at);
+        return [(IndentWebhookSignature.TimestampHeader, timestamp), (IndentWebhookSignature.SignatureHeader, IndentWebhookSignature.Sign(secret, timestamp, body))];
+    }
+
+    public int Resets(string user)
+    {
+        var path = Path.Combine(host.DataDirectory, "users.json");
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        using var users = JsonDocument.Parse(File.ReadAllText(path));
+        return users.RootElement.TryGetProperty(user, out var u) ? u.GetProperty("resets").GetInt32() : 0;
+    }
+
+    public int TotalResets()
+    {
+        var path = Path.Combine(host.DataDirectory, "users.json");
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        using var users = JsonDocument.Parse(File.ReadAllText(path));
+        return users.RootElement.EnumerateObject().Sum(u => u.Value.GetProperty("resets").GetInt32());
+    }
+
+    /// <summary>Every secret the run knows: the token, the webhook secret, every temporary password written.</summary>
+    public IReadOnlyList<string> Secrets()
+    {
+        var secrets = new List<string> { TestSettings.Token, TestSettings.Token.Split('.')[2], TestSettings.WebhookSecret };
+        var dir = Path.Combine(host.DataDirectory, "secrets");
+        if (Directory.Exists(dir))
+        {
+            secrets.AddRange(Directory.GetFiles(dir).Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("value").GetString()!));
+        }
+
+        return secrets;
+    }
+
+    /// <summary>Durable history, status and outputs of every instance, every response kept, and the host's logs,
+    /// searched for every secret. Returns how many (secret, place) pairs were found.</summary>
+    public async Task<int> ScanForSecretsAsync(params string[] extraLogs)
+    {
+        foreach (var id in Ids.Distinct())
+        {
+            using var history = await host.Http.GetAsync($"api/approvals/{id}/history");
+            await Keep(history);
+            await ViewAsync(id);
+        }
+
+        var haystacks = Responses.Concat([host.Output]).Concat(extraLogs).ToList();
+        return Secrets().Sum(secret => haystacks.Count(h => h.Contains(secret, StringComparison.Ordinal)));
+    }
+
+    public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}
