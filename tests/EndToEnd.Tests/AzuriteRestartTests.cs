@@ -10,7 +10,7 @@ namespace Approvals.EndToEnd.Tests;
 /// workflow waits, start it again, approve — the workflow completes and the reset ran exactly once.</summary>
 public sealed class AzuriteRestartTests
 {
-    static void RequireAzurite()
+    internal static void RequireAzurite()
     {
         using var probe = new TcpClient();
         try
