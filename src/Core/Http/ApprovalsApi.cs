@@ -67,7 +67,7 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
         }
 
         var userId = body.UserId!;
-        var reason = body.Reason!.Trim();
+        var reason = TrimReason(body.Reason)!;
         var deadline = body.DeadlineSeconds ?? options.DefaultDeadlineSeconds;
         var requestHash = Hash($"{userId}\n{reason}\n{deadline}");
         var instanceId = key is null ? ApprovalIds.New(WorkflowLabels.ResetPasswordAction, userId) : ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, userId, key);
@@ -118,7 +118,7 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
             errors["userId"] = ["userId must be 1 to 64 characters: letters, digits, '.', '_', '@' or '-', starting with a letter or digit."];
         }
 
-        var reason = body.Reason?.Trim();
+        var reason = TrimReason(body.Reason);
         if (string.IsNullOrEmpty(reason))
         {
             errors["reason"] = ["reason is required: say why the password must be reset."];
@@ -127,9 +127,9 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
         {
             errors["reason"] = [$"reason must be at most {MaxReasonLength} characters."];
         }
-        else if (reason.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.Surrogate && !char.IsSurrogate(c)))
+        else if (!IsPlainText(reason))
         {
-            errors["reason"] = ["reason must not contain control or formatting characters."];
+            errors["reason"] = ["reason must be one line of text, without control or formatting characters."];
         }
 
         if (body.DeadlineSeconds is { } deadline && (deadline < WorkflowOptions.MinDeadlineSeconds || deadline > options.MaxDeadlineSeconds))
@@ -139,6 +139,14 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
 
         return errors;
     }
+
+    /// <summary>Surrounding spaces, tabs and line breaks are dropped; anything else is kept and judged.</summary>
+    static string? TrimReason(string? reason) => reason?.Trim(' ', '\t', '\r', '\n');
+
+    /// <summary>No control characters (line breaks included) and no format characters (bidi overrides, zero-width),
+    /// which could disguise what an approver reads. Surrogate pairs (emoji) are fine.</summary>
+    internal static bool IsPlainText(string text) =>
+        !text.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == UnicodeCategory.Format);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex UserIdPattern();
@@ -245,8 +253,8 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
                     return Problem(StatusCodes.Status400BadRequest, "Malformed request body", error!);
                 }
 
-                reason = body.Reason?.Trim();
-                if (reason is { Length: > MaxReasonLength } || (reason?.Any(char.IsControl) ?? false))
+                reason = TrimReason(body.Reason);
+                if (reason is { Length: > MaxReasonLength } || (reason is not null && !IsPlainText(reason)))
                 {
                     return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
                 }

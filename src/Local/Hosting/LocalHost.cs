@@ -218,6 +218,7 @@ public static class LocalHost
         api.MapGet("/approvals/{id}/history", (string id, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetHistoryAsync(id, client, ct));
         api.MapPost("/webhooks/indent", (HttpRequest request, IndentWebhookEndpoint webhook, DurableTaskClient client, CancellationToken ct) => webhook.HandleAsync(request, client, ct));
         api.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        api.MapFallback(() => ApprovalsApi.Problem(StatusCodes.Status404NotFound, "Not found", "There is no such API route; see the README's HTTP API table."));
     }
 
     /// <summary>The Indent token and webhook secret for the emulator: from configuration when given, else generated

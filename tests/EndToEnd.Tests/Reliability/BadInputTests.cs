@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Approvals.EndToEnd.Tests.Support;
+using CsCheck;
+using Xunit.Abstractions;
+
+namespace Approvals.EndToEnd.Tests.Reliability;
+
+/// <summary>Suite 5: bad input for the start, status and cancel routes — a table of known-bad cases plus CsCheck-
+/// generated bodies and ids. Every one gets 4xx problem+json; none starts a workflow; none is a server error.</summary>
+[Trait("Category", "Reliability")]
+public sealed class BadInputTests(ITestOutputHelper output)
+{
+    static readonly string ValidUser = "user-1";
+    static readonly string ValidReason = "\"locked out\"";
+
+    static string Json(string text) => JsonSerializer.Serialize(text);
+
+    static Gen<string> Str(string chars, int min, int max) => Gen.Char[chars].Array[min, max].Select(a => new string(a));
+
+    /// <summary>Bad values for userId: wrong types, empty, too long, forbidden characters, traversal, control and non-ASCII.</summary>
+    static readonly Gen<string> BadUserId = Gen.OneOf(
+        Gen.OneOfConst("null", "0", "123", "true", "[]", "{}", "[\"123\"]", "\"\"", "\" \"", "\"../../etc/passwd\"", "\"..\\\\..\\\\win.ini\"", "\"a/b\"", "\"a?b\"", "\"a#b\"", "\"%2e%2e%2f\"", "\"-leading-dash\""),
+        Str("abcdefghijklmnopqrstuvwxyz0123456789", 65, 400).Select(Json),
+        Gen.String[1, 30].Where(s => s.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '-'))).Select(Json),
+        Gen.Char[(char)0, (char)31].Array[1, 5].Select(cs => Json("u" + new string(cs) + "v")));
+
+    /// <summary>Bad values for reason: wrong types, blank, too long, control and bidi/format characters.</summary>
+    static readonly Gen<string> BadReason = Gen.OneOf(
+        Gen.OneOfConst("null", "1", "false", "[\"x\"]", "{\"text\":\"x\"}", "\"\"", "\"   \"", "\"\\u202Eevil\"", "\"zero\\u200Bwidth\""),
+        Str("abc ", 501, 3000).Where(s => s.Trim().Length > 500).Select(Json),
+        Gen.Char[(char)0, (char)31].Array[1, 4].Select(cs => Json("why" + new string(cs) + "end")));
+
+    static readonly Gen<string> BadDeadline = Gen.OneOf(Gen.Int[-1_000_000, 4].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), Gen.Int[604_801, int.MaxValue].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), Gen.OneOfConst("\"60\"", "1.5", "null2", "[]"));
+
+    /// <summary>Bodies that are invalid in at least one way, by construction.</summary>
+    static readonly Gen<string> BadBody = Gen.OneOf(
+        BadUserId.Select(u => $"{{\"userId\":{u},\"reason\":{ValidReason}}}"),
+        BadReason.Select(r => $"{{\"userId\":\"{ValidUser}\",\"reason\":{r}}}"),
+        BadDeadline.Select(d => $"{{\"userId\":\"{ValidUser}\",\"reason\":{ValidReason},\"deadlineSeconds\":{d}}}"),
+        Str("abcdefghijklmnopqrstuvwxyzABC_", 1, 20).Where(n => n is not ("userId" or "reason" or "deadlineSeconds")).Select(n => $"{{\"userId\":\"{ValidUser}\",\"reason\":{ValidReason},\"{n}\":1}}"),
+        Gen.String[0, 200].Where(s => !s.TrimStart().StartsWith('{')),
+        Gen.String[0, 80].Select(s => "{\"userId\":\"" + ValidUser + "\",\"reason\":" + ValidReason + s.Replace("}", "", StringComparison.Ordinal)),
+        Gen.Int[4097, 20_000].Select(n => $"{{\"userId\":\"{ValidUser}\",\"reason\":\"{new string('r', n)}\"}}"));
+
+    static readonly Gen<string> BadId = Gen.OneOf(
+        Gen.OneOfConst("..", "../../etc/passwd", "%2e%2e%2f%2e%2e", "reset-password-123-0123456789ABCDEF", "reset-password--0123456789abcdef", "' OR 1=1 --", "<script>", "nul", "reset-password-123-0123456789abcdef0"),
+        Gen.String[1, 200],
+        Str("abcdef0123456789-", 1, 300));
+
+    [Fact]
+    public async Task BadInput_Generated_All4xxProblemJson_NothingStarted_NoServerError()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var driver = new ReliabilityDriver(host);
+        var validId = await driver.StartAsync("anchor");
+        await driver.PetitionOfAsync(validId);
+        using var admin = host.IndentHttp();
+        var petitionsBefore = JsonDocument.Parse(await admin.GetStringAsync("indent/_admin/stats")).RootElement.GetProperty("petitions").GetInt32();
+        var failures = new ConcurrentQueue<string>();
+        long sent = 0;
+
+        async Task Expect4xxProblem(HttpRequestMessage request, string what)
+        {
+            var (status, body) = await driver.SendAsync(request);
+            Interlocked.Increment(ref sent);
+            var problem = body.Contains("\"status\":", StringComparison.Ordinal) && body.Contains("\"title\":", StringComparison.Ordinal);
+            if ((int)status is < 400 or > 499 || !problem)
+            {
+                failures.Enqueue($"{what}: {(int)status} {body[..Math.Min(200, body.Length)]}");
+            }
+        }
+
+        var iterations = Scale.Pick(600, 5000);
+        await BadBody.SampleAsync(async body =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/password-resets") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            await Expect4xxProblem(request, "POST body " + body[..Math.Min(80, body.Length)]);
+        }, iter: iterations, threads: 4, seed: "0N0XIzNsQ0O2");
+
+        await BadId.SampleAsync(async id =>
+        {
+            var escaped = Uri.EscapeDataString(id);
+            using var status = new HttpRequestMessage(HttpMethod.Get, $"api/approvals/{escaped}");
+            await Expect4xxProblem(status, "GET id " + id);
+            using var cancel = new HttpRequestMessage(HttpMethod.Post, $"api/approvals/{escaped}/cancel");
+            await Expect4xxProblem(cancel, "cancel id " + id);
+        }, iter: iterations / 2, threads: 4, seed: "0N0XIzNsQ0O2");
+
+        // Cancel with bad bodies on a real, waiting approval: refused, and it keeps waiting.
+        foreach (var body in new[] { "{\"reason\":1}", "{\"why\":\"x\"}", "not json", "{\"reason\":\"" + new string('x', 600) + "\"}", "[1]" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"api/approvals/{validId}/cancel") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            await Expect4xxProblem(request, "cancel body " + body[..Math.Min(40, body.Length)]);
+        }
+
+        var petitionsAfter = JsonDocument.Parse(await admin.GetStringAsync("indent/_admin/stats")).RootElement.GetProperty("petitions").GetInt32();
+        var stillWaiting = (await driver.ViewAsync(validId)).GetProperty("status").GetString();
+        var started = petitionsAfter - petitionsBefore;
+        foreach (var f in failures.Take(10))
+        {
+            output.WriteLine("NOT 4xx problem+json: " + f);
+        }
+
+        Figures.Record(output, "bad input", "requests with bad input (table + CsCheck-generated)", sent, "-", true);
+        Figures.Record(output, "bad input", "answered other than 4xx problem+json", failures.Count, "0", failures.IsEmpty);
+        Figures.Record(output, "bad input", "workflows started by bad input", started, "0", started == 0);
+        Figures.Record(output, "bad input", "server errors (5xx)", driver.ServerErrors, "0", driver.ServerErrors == 0);
+        Assert.Empty(failures);
+        Assert.Equal(0, started);
+        Assert.Equal(0, driver.ServerErrors);
+        Assert.Equal("awaiting_approval", stillWaiting);
+    }
+}
