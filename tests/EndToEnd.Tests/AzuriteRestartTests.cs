@@ -73,7 +73,6 @@ public sealed class AzuriteRestartTests
 
         var done = await WaitAsync(second, id, v => v.GetProperty("status").GetString() is "completed" or "failed" or "denied");
         Assert.Equal("completed", done.GetProperty("status").GetString());
-        using var users = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(data, "users.json")));
-        Assert.Equal(1, users.RootElement.GetProperty("grace").GetProperty("resets").GetInt32());
+        Assert.Equal(1, Approvals.Local.Actions.FileUserDirectory.Read(data)["grace"].Resets);
     }
 }

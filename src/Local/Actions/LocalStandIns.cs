@@ -42,15 +42,23 @@ internal static class OwnerOnly
 /// <summary>A local user in the stand-in directory: the password is kept only as a salted hash.</summary>
 public sealed record LocalUser(string Id, string? PasswordHash, string? Salt, bool MustChangePassword, int Resets, DateTimeOffset? LastResetAt);
 
-/// <summary>The laptop's stand-in for Entra ID: users in <c>users.json</c> (owner-only). Any user id is known
-/// (created on first use) so the quickstart works for <c>--user 123</c>; every reset is counted.</summary>
+/// <summary>One password set, as appended to <c>users.jsonl</c>.</summary>
+public sealed record LocalPasswordSet(string Id, string Hash, string Salt, DateTimeOffset At);
+
+/// <summary>The laptop's stand-in for Entra ID: an append-only, owner-only log of password sets
+/// (<c>users.jsonl</c>), so a reset is one small append however many users there are. Any user id is known
+/// (created on first use) so the quickstart works for <c>--user 123</c>; every reset is counted.
+/// Hashes are salted PBKDF2-SHA256 at 10,000 iterations: the temporary password itself sits in the
+/// owner-only secret store next to it (as it does in Key Vault), so a slower hash would only slow the action.</summary>
 public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null) : IUserDirectory
 {
     /// <summary>Simulated directory latency (reliability tests widen the "during the action" window with it).</summary>
     public const string LatencySetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_MS";
+    public const string FileName = "users.jsonl";
+    const int Iterations = 10_000;
 
     readonly Lock gate = new();
-    string PathOf => Path.Combine(directory, "users.json");
+    string PathOf => Path.Combine(directory, FileName);
 
     public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
     {
@@ -59,21 +67,69 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
             await Task.Delay(delay, cancellationToken);
         }
 
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, Iterations, HashAlgorithmName.SHA256, 32);
+        var line = JsonSerializer.Serialize(new LocalPasswordSet(userId, Convert.ToBase64String(hash), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet) + "\n";
         lock (gate)
         {
-            var users = Read();
-            users.TryGetValue(userId, out var user);
-            var salt = RandomNumberGenerator.GetBytes(16);
-            var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, 100_000, HashAlgorithmName.SHA256, 32);
-            users[userId] = new LocalUser(userId, Convert.ToBase64String(hash), Convert.ToBase64String(salt), true, (user?.Resets ?? 0) + 1, time.GetUtcNow());
             OwnerOnly.Directory(directory);
-            OwnerOnly.WriteAtomically(PathOf, JsonSerializer.Serialize(users, LocalJsonContext.Default.DictionaryStringLocalUser));
+            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
+            if (!OperatingSystem.IsWindows() && !File.Exists(PathOf))
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using var stream = new FileStream(PathOf, options);
+            stream.Write(Encoding.UTF8.GetBytes(line));
+            stream.Flush(flushToDisk: true);
         }
     }
 
-    public LocalUser? Find(string userId) => Read().TryGetValue(userId, out var user) ? user : null;
+    public LocalUser? Find(string userId) => All().TryGetValue(userId, out var user) ? user : null;
 
-    public IReadOnlyDictionary<string, LocalUser> All() => Read();
+    /// <summary>Every user, folded from the log: the last hash, how many resets, when.</summary>
+    public IReadOnlyDictionary<string, LocalUser> All() => Read(directory);
+
+    /// <summary>Folds a data directory's <c>users.jsonl</c> (tests and tools read it from outside the host too).</summary>
+    public static IReadOnlyDictionary<string, LocalUser> Read(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        var users = new Dictionary<string, LocalUser>(StringComparer.Ordinal);
+        if (!File.Exists(path))
+        {
+            return users;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            LocalPasswordSet? set;
+            try
+            {
+                set = JsonSerializer.Deserialize(line, LocalLineJsonContext.Default.LocalPasswordSet);
+            }
+            catch (JsonException)
+            {
+                continue; // a line torn by a crash mid-append: the reset did not complete
+            }
+
+            if (set is null)
+            {
+                continue;
+            }
+
+            users.TryGetValue(set.Id, out var previous);
+            users[set.Id] = new LocalUser(set.Id, set.Hash, set.Salt, true, (previous?.Resets ?? 0) + 1, set.At);
+        }
+
+        return users;
+    }
 
     /// <summary>True when <paramref name="password"/> is the user's current password.</summary>
     public bool Verify(string userId, string password)
@@ -84,12 +140,9 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
             return false;
         }
 
-        var hash = Rfc2898DeriveBytes.Pbkdf2(password, Convert.FromBase64String(user.Salt), 100_000, HashAlgorithmName.SHA256, 32);
+        var hash = Rfc2898DeriveBytes.Pbkdf2(password, Convert.FromBase64String(user.Salt), Iterations, HashAlgorithmName.SHA256, 32);
         return CryptographicOperations.FixedTimeEquals(hash, Convert.FromBase64String(user.PasswordHash));
     }
-
-    Dictionary<string, LocalUser> Read() =>
-        File.Exists(PathOf) ? JsonSerializer.Deserialize(File.ReadAllText(PathOf), LocalJsonContext.Default.DictionaryStringLocalUser) ?? [] : [];
 }
 
 /// <summary>The laptop's stand-in for Key Vault: one owner-only file per temporary credential under
@@ -145,6 +198,10 @@ public sealed class FileCredentialStore(string directory) : ICredentialStore
 public sealed record LocalSecret(string Value, DateTimeOffset ExpiresOn, bool Applied, Dictionary<string, string> Tags);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
-[JsonSerializable(typeof(Dictionary<string, LocalUser>))]
 [JsonSerializable(typeof(LocalSecret))]
 internal sealed partial class LocalJsonContext : JsonSerializerContext;
+
+/// <summary>One JSON document per line for the append-only user log.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(LocalPasswordSet))]
+internal sealed partial class LocalLineJsonContext : JsonSerializerContext;

@@ -16,7 +16,7 @@ public sealed class EmulatorStore : IDisposable
             return;
         }
 
-        Directory.CreateDirectory(dataDirectory);
+        Actions.OwnerOnly.Directory(dataDirectory);
         var path = Path.Combine(dataDirectory, "indent-emulator.db");
         connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         connection.Open();

@@ -21,6 +21,9 @@ public sealed class WebhookDispatcher : BackgroundService
     readonly ConcurrentDictionary<string, Delivery> deliveries = new(StringComparer.Ordinal);
     readonly ConcurrentQueue<string> order = new();
     readonly SemaphoreSlim wake = new(0);
+    readonly SemaphoreSlim inFlight = new(64);
+    readonly PriorityQueue<string, DateTimeOffset> due = new();
+    readonly Lock dueGate = new();
     long sequence;
 
     public WebhookDispatcher(IndentEmulator emulator, IHttpClientFactory httpFactory, TimeProvider time, FaultInjector faults, ILogger<WebhookDispatcher> logger)
@@ -36,6 +39,10 @@ public sealed class WebhookDispatcher : BackgroundService
             deliveries[delivery.Id] = delivery;
             order.Enqueue(delivery.Id);
             sequence = Math.Max(sequence, seq);
+            if (delivery.State == "pending")
+            {
+                due.Enqueue(delivery.Id, delivery.NextAttemptAt);
+            }
         }
 
         emulator.EventsRaised += Enqueue;
@@ -64,10 +71,19 @@ public sealed class WebhookDispatcher : BackgroundService
                 deliveries[delivery.Id] = delivery;
                 order.Enqueue(delivery.Id);
                 Persist(delivery);
+                Schedule(delivery.Id, now);
             }
         }
 
         wake.Release();
+    }
+
+    void Schedule(string id, DateTimeOffset at)
+    {
+        lock (dueGate)
+        {
+            due.Enqueue(id, at);
+        }
     }
 
     void Persist(Delivery delivery)
@@ -80,26 +96,49 @@ public sealed class WebhookDispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var inFlight = new ConcurrentDictionary<string, Task>(StringComparer.Ordinal);
+        // A queue ordered by next attempt time: each wake starts what is due, at most 64 deliveries in flight.
         while (!stoppingToken.IsCancellationRequested)
         {
-            var now = time.GetUtcNow();
             var nextDue = TimeSpan.FromSeconds(1);
-            foreach (var delivery in deliveries.Values)
+            while (true)
             {
-                if (delivery.State != "pending" || inFlight.ContainsKey(delivery.Id))
+                string? id = null;
+                lock (dueGate)
+                {
+                    if (due.TryPeek(out var candidate, out var at))
+                    {
+                        var wait = at - time.GetUtcNow();
+                        if (wait <= TimeSpan.Zero)
+                        {
+                            id = due.Dequeue();
+                        }
+                        else
+                        {
+                            nextDue = wait < nextDue ? wait : nextDue;
+                        }
+                    }
+                }
+
+                if (id is null)
+                {
+                    break;
+                }
+
+                if (!deliveries.TryGetValue(id, out var delivery) || delivery.State != "pending")
                 {
                     continue;
                 }
 
-                var wait = delivery.NextAttemptAt - now;
-                if (wait > TimeSpan.Zero)
+                try
                 {
-                    nextDue = wait < nextDue ? wait : nextDue;
-                    continue;
+                    await inFlight.WaitAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
                 }
 
-                inFlight[delivery.Id] = Task.Run(async () =>
+                _ = Task.Run(async () =>
                 {
                     try
                     {
@@ -107,7 +146,7 @@ public sealed class WebhookDispatcher : BackgroundService
                     }
                     finally
                     {
-                        inFlight.TryRemove(delivery.Id, out _);
+                        inFlight.Release();
                         wake.Release();
                     }
                 }, CancellationToken.None);
@@ -196,6 +235,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
                 var delay = TimeSpan.FromMilliseconds(Math.Min(options.DeliveryMaxDelay.TotalMilliseconds, backoff.TotalMilliseconds * jitter));
                 delivery.NextAttemptAt = time.GetUtcNow() + delay;
+                Schedule(delivery.Id, delivery.NextAttemptAt);
             }
         }
 
@@ -206,6 +246,7 @@ public sealed class WebhookDispatcher : BackgroundService
     {
         emulator.EventsRaised -= Enqueue;
         wake.Dispose();
+        inFlight.Dispose();
         base.Dispose();
     }
 }

@@ -98,29 +98,10 @@ public sealed class ReliabilityDriver(HostProcess host)
         return [(IndentWebhookSignature.TimestampHeader, timestamp), (IndentWebhookSignature.SignatureHeader, IndentWebhookSignature.Sign(secret, timestamp, body))];
     }
 
-    public int Resets(string user)
-    {
-        var path = Path.Combine(host.DataDirectory, "users.json");
-        if (!File.Exists(path))
-        {
-            return 0;
-        }
+    public int Resets(string user) =>
+        Approvals.Local.Actions.FileUserDirectory.Read(host.DataDirectory).TryGetValue(user, out var u) ? u.Resets : 0;
 
-        using var users = JsonDocument.Parse(File.ReadAllText(path));
-        return users.RootElement.TryGetProperty(user, out var u) ? u.GetProperty("resets").GetInt32() : 0;
-    }
-
-    public int TotalResets()
-    {
-        var path = Path.Combine(host.DataDirectory, "users.json");
-        if (!File.Exists(path))
-        {
-            return 0;
-        }
-
-        using var users = JsonDocument.Parse(File.ReadAllText(path));
-        return users.RootElement.EnumerateObject().Sum(u => u.Value.GetProperty("resets").GetInt32());
-    }
+    public int TotalResets() => Approvals.Local.Actions.FileUserDirectory.Read(host.DataDirectory).Values.Sum(u => u.Resets);
 
     /// <summary>Every secret the run knows: the token, the webhook secret, every temporary password written.</summary>
     public IReadOnlyList<string> Secrets()
