@@ -101,7 +101,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             else if (winner == poll)
             {
                 polls++;
-                interval = interval * 2 > cap ? cap : interval * 2;
+                interval = PollSchedule.Next(interval, cap);
             }
 
             var snapshot = await ReadAsync(context, petitionName);

@@ -1,13 +1,13 @@
 using Approvals.Core.Actions;
-using Approvals.Core.Indent;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 
 namespace Approvals.Core.Workflow;
 
-/// <summary>The sensitive action. Idempotent (a retry after a crash returns the first reset's result) and
-/// defensive: it re-reads the petition and refuses unless Indent says <c>granted</c>.</summary>
-public sealed class ResetPasswordActivity(PasswordResetService resets, IndentClient indent, ILogger<ResetPasswordActivity> logger)
+/// <summary>The sensitive action, scheduled by the orchestrator only right after it read the petition back from
+/// Indent as <c>granted</c>. Idempotent: a retry after a crash returns the first reset's result.
+/// (It does not read the petition a second time: that would be a third Indent call per approval for no new fact.)</summary>
+public sealed class ResetPasswordActivity(PasswordResetService resets, ILogger<ResetPasswordActivity> logger)
     : TaskActivity<ResetPasswordInput, PasswordResetOutcome>
 {
     public override async Task<PasswordResetOutcome> RunAsync(TaskActivityContext context, ResetPasswordInput input)
@@ -20,23 +20,8 @@ public sealed class ResetPasswordActivity(PasswordResetService resets, IndentCli
             return done;
         }
 
-        Petition petition;
-        try
-        {
-            petition = await indent.GetPetitionAsync(input.PetitionName);
-        }
-        catch (IndentApiException e) when (!e.IsTransient)
-        {
-            throw new PermanentActivityFailureException(e.Message, e);
-        }
-
-        if (petition.Phase != IndentPhases.Granted)
-        {
-            throw new PermanentActivityFailureException($"Petition {input.PetitionName} is {petition.Phase ?? "unknown"}, not granted: refusing to act.");
-        }
-
         var outcome = await resets.ResetAsync(input.InstanceId, input.UserId);
-        logger.LogInformation("Password of {UserId} reset for approval {InstanceId}; credential stored as {Reference}", input.UserId, input.InstanceId, outcome.CredentialReference);
+        logger.LogInformation("Password of {UserId} reset for approval {InstanceId} (petition {Petition}); credential stored as {Reference}", input.UserId, input.InstanceId, input.PetitionName, outcome.CredentialReference);
         return outcome;
     }
 }

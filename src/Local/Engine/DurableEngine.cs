@@ -19,6 +19,9 @@ public sealed class EngineOptions
     public const string StorageSetting = "AzureWebJobsStorage";
     public const string TaskHubSetting = "TASKHUB_NAME";
 
+    /// <summary>Azure Storage engine only: the longest an idle worker waits between queue polls (milliseconds).</summary>
+    public const string QueuePollingSetting = "APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS";
+
     /// <summary>An Azure Storage connection string (e.g. <c>UseDevelopmentStorage=true</c> for Azurite); <c>null</c> for in memory.</summary>
     public string? StorageConnectionString { get; set; }
 

@@ -111,6 +111,9 @@ public static class LocalHost
         {
             StorageConnectionString = durable ? configuration[EngineOptions.StorageSetting] : null,
             TaskHub = configuration[EngineOptions.TaskHubSetting] is { Length: > 0 } hub ? hub : "approvals",
+            MaxQueuePollingInterval = int.TryParse(configuration[EngineOptions.QueuePollingSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pollMs) && pollMs > 0
+                ? TimeSpan.FromMilliseconds(pollMs)
+                : TimeSpan.FromSeconds(1),
         }, loggerFactory, cancellationToken);
 
         try

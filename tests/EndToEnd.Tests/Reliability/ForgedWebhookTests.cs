@@ -27,12 +27,12 @@ public sealed class ForgedWebhookTests(ITestOutputHelper output)
         }
 
         var attempts = Scale.Pick(10_000, 50_000);
-        var random = new Random(20261128);
-        var plans = Enumerable.Range(0, attempts).Select(i => Plan(i, random, waiting[i % waiting.Count])).ToList();
         var unexpected = new ConcurrentQueue<string>();
         var byKind = new ConcurrentDictionary<string, int>();
-        await Parallel.ForEachAsync(plans, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (plan, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, attempts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
         {
+            // Built at send time, with its own seeded generator: timestamps are as fresh (or as stale) as intended.
+            var plan = Plan(i, new Random(20261128 + i), waiting[i % waiting.Count]);
             var (status, body) = await driver.WebhookAsync(plan.Body, plan.Headers);
             byKind.AddOrUpdate(plan.Kind, 1, (_, n) => n + 1);
             if (status != plan.Expected)

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Approvals.Core.Http;
+using Approvals.Core.Indent;
+using Approvals.Core.Workflow;
+using Approvals.Local.Actions;
+using Approvals.Local.Emulator;
+using Approvals.Local.Hosting;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Bench;
+
+/// <summary>A local host in this process, driven over its public HTTP API, with hooks on the emulator to know when a
+/// petition exists and when the decision webhook was sent.</summary>
+public sealed class BenchHost : IAsyncDisposable
+{
+    readonly RunningHost host;
+    readonly ConcurrentDictionary<string, TaskCompletionSource<string>> petitions = new(StringComparer.Ordinal);
+
+    public HttpClient Http { get; }
+    public string DataDirectory { get; }
+    public string Engine { get; }
+    public IndentEmulator Emulator { get; }
+    public DurableTaskClient Durable { get; }
+    public WebhookDispatcher Dispatcher { get; }
+    public FaultInjector Faults { get; }
+
+    BenchHost(RunningHost host, string dataDirectory)
+    {
+        this.host = host;
+        DataDirectory = dataDirectory;
+        Engine = host.EngineDescription;
+        Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        Emulator = host.Services.GetRequiredService<IndentEmulator>();
+        Durable = host.Services.GetRequiredService<DurableTaskClient>();
+        Dispatcher = host.Services.GetRequiredService<WebhookDispatcher>();
+        Faults = host.Services.GetRequiredService<FaultInjector>();
+        Emulator.EventsRaised += events =>
+        {
+            foreach (var e in events)
+            {
+                if (e.EventType == IndentEventTypes.Request && e.Resources is { Count: > 0 } r && r[0].Labels is { } labels && labels.TryGetValue(WorkflowLabels.Instance, out var id))
+                {
+                    petitions.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(e.PetitionName!);
+                }
+            }
+        };
+    }
+
+    public static async Task<BenchHost> StartAsync(Dictionary<string, string?> settings)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "approvals-bench", Guid.NewGuid().ToString("N"));
+        var all = new Dictionary<string, string?>
+        {
+            [IndentOptions.TokenSetting] = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJiZW5jaEBhY21lLnRlc3QifQ.YmVuY2g",
+            ["INDENT_WEBHOOK_SECRET"] = "whsec_bench_0123456789",
+        };
+        foreach (var (k, v) in settings)
+        {
+            all[k] = v;
+        }
+
+        var host = await LocalHost.StartAsync(new LocalHostOptions
+        {
+            Port = 0,
+            DataDirectory = data,
+            LogLevel = LogLevel.Error,
+            Configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build(),
+        });
+        return new BenchHost(host, data);
+    }
+
+    public async Task<string> StartAsync(string user)
+    {
+        using var response = await Http.PostAsJsonAsync("api/password-resets", new PasswordResetBody { UserId = user, Reason = "benchmark" }, ApiJsonContext.Default.PasswordResetBody);
+        if (response.StatusCode != System.Net.HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"start failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        var started = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.StartedResponse);
+        petitions.GetOrAdd(started!.Id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+        return started.Id;
+    }
+
+    public Task<string> PetitionAsync(string id) => petitions.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public void Approve(string petition) =>
+        Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve, Reason = "benchmark" }, "bench-approver@acme.test");
+
+    public async Task<string> CompletionAsync(string id, CancellationToken cancellationToken)
+    {
+        var metadata = await Durable.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, cancellationToken);
+        return ApprovalsApi.ToView(metadata).Status;
+    }
+
+    /// <summary>When each user's password was set (the action), from the local directory's log.</summary>
+    public IReadOnlyDictionary<string, LocalUser> Users() => FileUserDirectory.Read(DataDirectory);
+
+    /// <summary>For each petition, when the emulator first sent a decision webhook (approve or grant).</summary>
+    public Dictionary<string, DateTimeOffset> DecisionWebhookSent()
+    {
+        var sent = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var d in Dispatcher.Deliveries)
+        {
+            if (d.Petition is null || d.EventType is not (IndentEventTypes.Approve or IndentEventTypes.Grant))
+            {
+                continue;
+            }
+
+            var first = d.Attempts.FirstOrDefault()?.SentAt;
+            if (first is { } at && (!sent.TryGetValue(d.Petition, out var known) || at < known))
+            {
+                sent[d.Petition] = at;
+            }
+        }
+
+        return sent;
+    }
+
+    public static Dictionary<string, long> Calls() => new(EmulatorEndpoints.CallCounts);
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await host.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Approvals.Bench;
+
+var root = new RootCommand("Approvals benchmark: drives the local host end to end and reports latency, throughput, waiting cost and Indent API calls.");
+var smoke = new Option<bool>("--smoke") { Description = "One-minute functional smoke (small counts); fails on a functional error, never on timing." };
+var engines = new Option<string>("--engines") { Description = "memory, azurite or both.", DefaultValueFactory = _ => "both" };
+var output = new Option<string?>("--output") { Description = "Write the markdown report here too." };
+var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
+root.Add(smoke);
+root.Add(engines);
+root.Add(output);
+root.Add(azuriteScale);
+root.SetAction(async parse =>
+{
+    var which = parse.GetValue(engines)!;
+    if (which is not ("memory" or "azurite" or "both"))
+    {
+        Console.Error.WriteLine("--engines must be memory, azurite or both");
+        return 1;
+    }
+
+    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale));
+    Console.WriteLine(report.Markdown);
+    var path = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", parse.GetValue(smoke) ? "smoke.md" : "report.md");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    await File.WriteAllTextAsync(path, report.Markdown);
+    if (report.FunctionalErrors.Count > 0)
+    {
+        Console.Error.WriteLine("FUNCTIONAL ERRORS:\n" + string.Join('\n', report.FunctionalErrors));
+        return 2;
+    }
+
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();
+
+namespace Approvals.Bench
+{
+    public sealed record Report(string Markdown, List<string> FunctionalErrors);
+
+    public static class Bench
+    {
+        static string F(double v, string format = "0.0") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
+
+        static string Machine()
+        {
+            var cpu = "unknown CPU";
+            try
+            {
+                cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+            }
+            catch (IOException)
+            {
+            }
+
+            var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+            return $"{RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores ({cpu}), {F(memory, "0")} GiB, .NET {Environment.Version}";
+        }
+
+        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale)
+        {
+            var errors = new List<string>();
+            var md = new StringBuilder();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine()}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, concurrency 200; Azurite: Azure Storage backend, 4 partitions).");
+            md.AppendLine();
+            var latency = new List<LatencyResult>();
+            var throughput = new List<ThroughputResult>();
+            var waiting = new List<WaitingResult>();
+            var calls = new List<CallsResult>();
+            var list = engines == "both" ? new[] { "memory", "azurite" } : [engines];
+
+            foreach (var engine in list)
+            {
+                Console.Error.WriteLine($"== {engine}");
+                var concurrencies = smoke ? new[] { 1, 10 } : engine == "memory" ? [1, 50, 500] : [1, 50];
+                foreach (var c in concurrencies)
+                {
+                    var n = smoke ? (c == 1 ? 10 : 30) : engine == "memory" ? 1000 : (c == 1 ? 100 : 500);
+                    Console.Error.WriteLine($"   latency webhook c={c} n={n}");
+                    latency.Add(await Scenarios.LatencyAsync(engine, c, n, webhooks: true));
+                }
+
+                Console.Error.WriteLine("   latency poll-only baseline");
+                latency.Add(await Scenarios.LatencyAsync(engine, smoke ? 10 : 50, smoke ? 10 : engine == "memory" ? 1000 : 200, webhooks: false));
+                if (engine == "azurite" && !smoke)
+                {
+                    foreach (var ms in new[] { 100, 5000 })
+                    {
+                        Console.Error.WriteLine($"   latency webhook c=1, queue polling {ms} ms");
+                        var r = await Scenarios.LatencyAsync(engine, 1, 100, webhooks: true, queuePollingMs: ms);
+                        latency.Add(r with { Path = $"webhook, maxQueuePollingInterval {ms} ms" });
+                    }
+                }
+
+                foreach (var n in smoke ? new[] { 100 } : engine == "memory" ? [1000, 10_000] : [azuriteScale])
+                {
+                    Console.Error.WriteLine($"   throughput n={n}");
+                    throughput.Add(await Scenarios.ThroughputAsync(engine, n));
+                }
+
+                var pending = smoke ? 200 : engine == "memory" ? 10_000 : azuriteScale;
+                Console.Error.WriteLine($"   waiting n={pending}");
+                waiting.Add(await Scenarios.WaitingAsync(engine, pending, TimeSpan.FromSeconds(smoke ? 3 : 15)));
+
+                if (engine == "memory" || !smoke)
+                {
+                    foreach (var after in smoke ? new[] { 5.0 } : [5.0, 60.0])
+                    {
+                        Console.Error.WriteLine($"   calls after {after} s");
+                        calls.Add(await Scenarios.CallsAsync(engine, TimeSpan.FromSeconds(after), smoke ? 5 : 20, webhooks: true));
+                        calls.Add(await Scenarios.CallsAsync(engine, TimeSpan.FromSeconds(after), smoke ? 5 : 20, webhooks: false));
+                    }
+                }
+            }
+
+            // Functional checks (never timing).
+            foreach (var r in latency.Where(r => r.Failures > 0 || r.DecisionToActionMs.Length != r.Approvals))
+            {
+                errors.Add($"latency {r.Engine} {r.Path} c={r.Concurrency}: {r.Failures} failed, {r.DecisionToActionMs.Length}/{r.Approvals} acted");
+            }
+
+            foreach (var r in throughput.Where(r => r.Completed != r.Started || r.ResetOnce != r.Started))
+            {
+                errors.Add($"throughput {r.Engine}: {r.Completed}/{r.Started} completed, {r.ResetOnce} reset exactly once");
+            }
+
+            foreach (var r in calls.Where(r => r.CallsPerApproval["petitions.create"] != 1))
+            {
+                errors.Add($"calls {r.Engine} {r.Path}: {r.CallsPerApproval["petitions.create"]} petitions created per approval");
+            }
+
+            md.AppendLine("### Decision-to-action latency (ms)");
+            md.AppendLine();
+            md.AppendLine("From the emulator sending the first signed decision webhook to the local directory recording the reset (webhook rows), and from the approver's decision to the reset (all rows).");
+            md.AppendLine();
+            md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (create, get) |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var r in latency)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
+            }
+
+            md.AppendLine();
+            foreach (var engine in list)
+            {
+                var web = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path == "webhook" && r.Concurrency == (smoke ? 10 : 50));
+                var poll = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path.StartsWith("poll", StringComparison.Ordinal));
+                if (web is not null && poll is not null)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"Baseline ratio ({Short(web.Engine)}): poll-only decision→action p50 is **{F(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5), "0")}×** the webhook path's (p99 {F(Scenarios.Percentile(poll.DecisionToActionMs, 0.99) / Scenarios.Percentile(web.DecisionToActionMs, 0.99), "0")}×).");
+                    md.AppendLine();
+                }
+            }
+
+            md.AppendLine("### Throughput");
+            md.AppendLine();
+            md.AppendLine("| engine | started at once | completed | reset exactly once | seconds | approvals/s |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var r in throughput)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Started} | {r.Completed} | {r.ResetOnce} | {F(r.Seconds)} | {F(r.PerSecond, "0")} |");
+            }
+
+            md.AppendLine();
+            md.AppendLine("### Waiting cost");
+            md.AppendLine();
+            md.AppendLine("Approvals pending with no decision; first poll at 30 s (stated), measured after all petitions exist, in a window with no poll due. Process-wide figures (host and benchmark share the process).");
+            md.AppendLine();
+            md.AppendLine("| engine | pending | working set before → after (MB) | managed heap before → after (MB) | per pending approval (KB, working set) | CPU while idle (% of all cores) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var r in waiting)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Pending} | {F(r.WorkingSetMbBefore, "0")} → {F(r.WorkingSetMbAfter, "0")} | {F(r.ManagedMbBefore, "0")} → {F(r.ManagedMbAfter, "0")} | {F((r.WorkingSetMbAfter - r.WorkingSetMbBefore) * 1024 / r.Pending, "0.0")} | {F(r.IdleCpuPercent, "0.00")} over {F(r.IdleWindowSeconds, "0")} s |");
+            }
+
+            md.AppendLine();
+            md.AppendLine("### Indent API calls per approval");
+            md.AppendLine();
+            md.AppendLine("Decision made N seconds after the petition; polls at 2 s, then doubling to a 300 s cap. 15 min is computed from the same schedule (`PollSchedule`), which the 5 s and 60 s rows check against measurement: webhook path = 1 create + polls before the decision + 1 verify; poll-only = 1 create + polls up to the first one after the decision.");
+            md.AppendLine();
+            md.AppendLine("| engine | path | decision after | approvals | create | get | claim | polls predicted before decision |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in calls)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {F(r.DecisionAfterSeconds, "0")} s | {r.Approvals} | {F(r.CallsPerApproval["petitions.create"], "0.00")} | {F(r.CallsPerApproval["petitions.get"], "0.00")} | {F(r.CallsPerApproval["claims.create"], "0.00")} | {r.PollsPredicted} |");
+            }
+
+            var fifteen = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromMinutes(15), 2, 300);
+            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | webhook | 900 s | – | 1 | {fifteen + 1} | 0 | {fifteen} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | poll only | 900 s | – | 1 | {fifteen + 1} | 0 | {fifteen} |");
+            if (errors.Count > 0)
+            {
+                md.AppendLine();
+                md.AppendLine("**Functional errors:** " + string.Join("; ", errors));
+            }
+
+            return new Report(md.ToString(), errors);
+        }
+
+        static string Short(string engine) => engine.StartsWith("in memory", StringComparison.Ordinal) ? "in-memory" : "Azurite";
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Approvals.Core.Workflow;
+using Approvals.Local.Emulator;
+
+namespace Approvals.Bench;
+
+public sealed record LatencyResult(string Engine, string Path, int Concurrency, int Approvals, double[] WebhookToActionMs, double[] DecisionToActionMs, IReadOnlyDictionary<string, double> CallsPerApproval, int Failures);
+
+public sealed record ThroughputResult(string Engine, int Started, double Seconds, int Completed, int ResetOnce) { public double PerSecond => Completed / Seconds; }
+
+public sealed record WaitingResult(string Engine, int Pending, double ManagedMbBefore, double ManagedMbAfter, double WorkingSetMbBefore, double WorkingSetMbAfter, double IdleCpuPercent, double IdleWindowSeconds);
+
+public sealed record CallsResult(string Engine, string Path, double DecisionAfterSeconds, int Approvals, IReadOnlyDictionary<string, double> CallsPerApproval, int PollsPredicted);
+
+/// <summary>The benchmark scenarios. Each starts its own host, so figures do not bleed into each other.</summary>
+public static class Scenarios
+{
+    public static Dictionary<string, string?> Settings(string engine, int pollInitial, int pollMax, int? queuePollingMs = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["APPROVALS_POLL_INITIAL_SECONDS"] = pollInitial.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["APPROVALS_POLL_MAX_SECONDS"] = pollMax.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (engine == "azurite")
+        {
+            settings["AzureWebJobsStorage"] = "UseDevelopmentStorage=true";
+            settings["TASKHUB_NAME"] = "bench" + Guid.NewGuid().ToString("N")[..12];
+            if (queuePollingMs is { } ms)
+            {
+                settings["APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return settings;
+    }
+
+    static Dictionary<string, double> PerApproval(Dictionary<string, long> before, Dictionary<string, long> after, int approvals)
+    {
+        var kinds = new[] { "petitions.create", "petitions.get", "claims.create", "petitions.list" };
+        return kinds.ToDictionary(k => k, k => (after.GetValueOrDefault(k) - before.GetValueOrDefault(k)) / (double)approvals);
+    }
+
+    /// <summary>Decision-to-action latency at a given concurrency: from the emulator sending the first signed
+    /// decision webhook (approve or grant) to the local directory recording the reset.</summary>
+    public static async Task<LatencyResult> LatencyAsync(string engine, int concurrency, int total, bool webhooks, int? queuePollingMs = null)
+    {
+        // With webhooks, polls start at 60 s so only the webhook can finish an approval; without, the seed's 2 s schedule.
+        await using var host = await BenchHost.StartAsync(Settings(engine, webhooks ? 60 : 2, webhooks ? 60 : 300, queuePollingMs));
+        if (!webhooks)
+        {
+            host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
+        }
+
+        var decided = new ConcurrentDictionary<string, (string Petition, DateTimeOffset At)>();
+        var failures = 0;
+        using var gate = new SemaphoreSlim(concurrency);
+        var before = BenchHost.Calls();
+        var tasks = Enumerable.Range(0, total).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var user = $"lat{i}";
+                var id = await host.StartAsync(user);
+                var petition = await host.PetitionAsync(id);
+                await Task.Delay(webhooks ? 0 : Random.Shared.Next(0, 2000));
+                decided[user] = (petition, DateTimeOffset.UtcNow);
+                host.Approve(petition);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+                if (await host.CompletionAsync(id, timeout.Token) != ApprovalStatuses.Completed)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or HttpRequestException)
+            {
+                Console.Error.WriteLine("approval failed: " + e.Message);
+                Interlocked.Increment(ref failures);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        await Task.WhenAll(tasks);
+        var after = BenchHost.Calls();
+
+        var users = host.Users();
+        var sent = host.DecisionWebhookSent();
+        var fromWebhook = new List<double>();
+        var fromDecision = new List<double>();
+        foreach (var (user, (petition, at)) in decided)
+        {
+            if (!users.TryGetValue(user, out var u) || u.LastResetAt is not { } actedAt)
+            {
+                continue;
+            }
+
+            fromDecision.Add((actedAt - at).TotalMilliseconds);
+            if (sent.TryGetValue(petition, out var webhookAt))
+            {
+                fromWebhook.Add((actedAt - webhookAt).TotalMilliseconds);
+            }
+        }
+
+        return new LatencyResult(host.Engine, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, [.. fromWebhook.Order()], [.. fromDecision.Order()], PerApproval(before, after, total), failures);
+    }
+
+    /// <summary>Completed approvals per second with <paramref name="count"/> started at once, approved by rule at creation.</summary>
+    public static async Task<ThroughputResult> ThroughputAsync(string engine, int count)
+    {
+        await using var host = await BenchHost.StartAsync(Settings(engine, 2, 300));
+        host.Emulator.SetRules([new DecisionRule("*", DecisionRule.Approve, 0)]);
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => await host.StartAsync($"tp{i}"));
+        var deadline = TimeSpan.FromMinutes(engine == "azurite" ? 20 : 10);
+        IReadOnlyDictionary<string, Local.Actions.LocalUser> users;
+        do
+        {
+            await Task.Delay(100);
+            users = host.Users();
+        }
+        while (users.Count < count && clock.Elapsed < deadline);
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        return new ThroughputResult(host.Engine, count, seconds, users.Count, users.Values.Count(u => u.Resets == 1));
+    }
+
+    /// <summary>Memory and CPU with <paramref name="count"/> approvals pending (no decision), measured in a window with no
+    /// poll due (first poll at 30 s, stated).</summary>
+    public static async Task<WaitingResult> WaitingAsync(string engine, int count, TimeSpan window)
+    {
+        await using var host = await BenchHost.StartAsync(Settings(engine, 30, 300));
+        var process = Process.GetCurrentProcess();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        process.Refresh();
+        var managed0 = GC.GetTotalMemory(true) / 1048576.0;
+        var ws0 = process.WorkingSet64 / 1048576.0;
+        var clock = Stopwatch.StartNew();
+        var ids = new string[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => ids[i] = await host.StartAsync($"wait{i}"));
+        foreach (var id in ids)
+        {
+            await host.PetitionAsync(id);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        if (clock.Elapsed + window > TimeSpan.FromSeconds(29))
+        {
+            Console.Error.WriteLine($"warning: starting {count} took {clock.Elapsed.TotalSeconds:0.0} s; the idle window may overlap the first polls");
+        }
+
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        process.Refresh();
+        var managed1 = GC.GetTotalMemory(true) / 1048576.0;
+        var ws1 = process.WorkingSet64 / 1048576.0;
+        var cpu0 = process.TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        await Task.Delay(window);
+        process.Refresh();
+        var cpuPercent = (process.TotalProcessorTime - cpu0).TotalMilliseconds / wall.Elapsed.TotalMilliseconds / Environment.ProcessorCount * 100;
+        return new WaitingResult(host.Engine, count, managed0, managed1, ws0, ws1, cpuPercent, window.TotalSeconds);
+    }
+
+    /// <summary>Indent API calls per approval for a decision made <paramref name="decisionAfter"/> after the petition.</summary>
+    public static async Task<CallsResult> CallsAsync(string engine, TimeSpan decisionAfter, int approvals, bool webhooks)
+    {
+        await using var host = await BenchHost.StartAsync(Settings(engine, 2, 300));
+        if (!webhooks)
+        {
+            host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
+        }
+
+        var before = BenchHost.Calls();
+        await Task.WhenAll(Enumerable.Range(0, approvals).Select(async i =>
+        {
+            var id = await host.StartAsync($"calls{i}");
+            var petition = await host.PetitionAsync(id);
+            await Task.Delay(decisionAfter);
+            host.Approve(petition);
+            using var timeout = new CancellationTokenSource(decisionAfter + TimeSpan.FromMinutes(6));
+            await host.CompletionAsync(id, timeout.Token);
+        }));
+        var after = BenchHost.Calls();
+        return new CallsResult(host.Engine, webhooks ? "webhook" : "poll only (baseline)", decisionAfter.TotalSeconds, approvals, PerApproval(before, after, approvals), PollSchedule.PollsBefore(decisionAfter, 2, 300));
+    }
+
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[(int)Math.Round(p * (sorted.Length - 1))];
+}
