@@ -114,4 +114,18 @@ public sealed class CliTests
         Assert.Equal(4, result.ExitCode);
         Assert.Contains("🚫 Cancelled", result.Lines);
     }
+
+    [Fact]
+    public async Task Serve_RuleAtStart_DeniesByPattern_BadRuleRefused()
+    {
+        var bad = await Cli.RunAsync(TestSettings.Environment(Repo.NewDataDirectory()), Timeout, "serve", "--port", "0", "--rule", "action:*=perhaps");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--rule", bad.Error, StringComparison.Ordinal);
+
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory(), null, null, "--rule", "action:reset-password:*=deny:0.5");
+        Assert.Contains("Rule           action:reset-password:* → deny", host.Output, StringComparison.Ordinal);
+        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", host.BaseAddress.ToString());
+
+        Assert.Equal(2, result.ExitCode);
+    }
 }

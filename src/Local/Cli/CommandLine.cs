@@ -20,7 +20,8 @@ public static class CommandLine
         var bind = new Option<string>("--bind") { Description = "Address to listen on. Loopback by default; anything else exposes the unauthenticated local API.", DefaultValueFactory = _ => "127.0.0.1" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where local state lives (emulator database, local users, temporary credentials). Default: $APPROVALS_DATA_DIR or ~/.local/state/approvals-local." };
         var autoApprove = new Option<double?>("--auto-approve") { Description = "Have the emulator approve every petition after SECONDS (default 3).", Arity = ArgumentArity.ZeroOrOne };
-        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove };
+        var rules = new Option<string[]>("--rule") { Description = "Emulator auto-decision, repeatable: PATTERN=approve|deny|manual[:SECONDS], PATTERN a glob over kind:id (e.g. 'action:reset-password:*=approve:5').", AllowMultipleArgumentsPerToken = false };
+        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove, rules };
         serve.SetAction(async (parse, cancellationToken) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
@@ -43,7 +44,21 @@ public static class CommandLine
                 return 1;
             }
 
-            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto }, output, error, cancellationToken);
+            var parsedRules = new List<Emulator.DecisionRule>();
+            foreach (var text in parse.GetValue(rules) ?? [])
+            {
+                try
+                {
+                    parsedRules.Add(Emulator.DecisionRule.Parse(text));
+                }
+                catch (FormatException e)
+                {
+                    await error.WriteLineAsync("--rule: " + e.Message);
+                    return 1;
+                }
+            }
+
+            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto, Rules = parsedRules }, output, error, cancellationToken);
         });
         root.Add(serve);
 
@@ -120,6 +135,11 @@ public static class CommandLine
                 if (options.AutoApproveSeconds is { } seconds)
                 {
                     await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  Auto-approve   every petition after {seconds:0.#}s"));
+                }
+
+                foreach (var rule in options.Rules)
+                {
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  Rule           {rule.Pattern} → {rule.Decision}{(rule.Decision == Emulator.DecisionRule.Manual ? "" : $" after {rule.AfterSeconds:0.#}s")}"));
                 }
             }
             else

@@ -38,6 +38,9 @@ public sealed class LocalHostOptions
     /// <summary>When set, the emulator approves every petition after this many seconds.</summary>
     public double? AutoApproveSeconds { get; set; }
 
+    /// <summary>Emulator auto-decision rules, in order (the first match decides).</summary>
+    public List<DecisionRule> Rules { get; init; } = [];
+
     /// <summary>Log level for the console (the CLI keeps it quiet).</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
@@ -173,6 +176,7 @@ public static class LocalHost
                 emulatorOptions.Tokens.Add(merged[IndentOptions.TokenSetting]!);
                 emulatorOptions.WebhookSecrets.Add(merged[IndentWebhookEndpoint.SecretSetting]!.Split(',')[0].Trim());
                 emulatorOptions.WebhookUrls.Add(new Uri(baseAddress, "api/webhooks/indent"));
+                emulatorOptions.Rules.AddRange(options.Rules);
                 if (options.AutoApproveSeconds is { } after)
                 {
                     emulatorOptions.Rules.Add(new DecisionRule("*", DecisionRule.Approve, after));

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Text;
+using Approvals.EndToEnd.Tests.Support;
+using Microsoft.Playwright;
+
+namespace Approvals.EndToEnd.Tests;
+
+/// <summary>The README's main command without --auto-approve: it waits, prints the inbox link, a person approves in
+/// the browser, and it finishes with the seed's lines.</summary>
+public sealed class QuickstartInboxTests
+{
+    [Fact]
+    public async Task ResetPassword_WithoutAutoApprove_ApprovedInTheInbox_Finishes()
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
+        foreach (var arg in new[] { Repo.HostDll, "reset-password", "--user", "123", "--reason", "to recover account" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (k, v) in TestSettings.Environment(Repo.NewDataDirectory()))
+        {
+            info.Environment[k] = v;
+        }
+
+        using var cli = Process.Start(info)!;
+        var lines = new List<string>();
+        string? inbox = null;
+        while (inbox is null && await cli.StandardOutput.ReadLineAsync() is { } line)
+        {
+            lines.Add(line);
+            const string prefix = "↳ An approver can decide at ";
+            if (line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                inbox = line[prefix.Length..];
+            }
+        }
+
+        Assert.NotNull(inbox);
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using (playwright)
+        await using (browser)
+        {
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(inbox);
+            await page.Locator("article[data-phase=open]").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        }
+
+        var rest = await cli.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await cli.WaitForExitAsync(timeout.Token);
+        lines.AddRange(rest.Split('\n').Select(l => l.TrimEnd('\r')));
+
+        Assert.Equal(0, cli.ExitCode);
+        Assert.StartsWith("⏵ Requested approval #local/", lines[0], StringComparison.Ordinal);
+        Assert.Contains("✅ Granted", lines);
+        Assert.Contains("done: password reset user:123", lines);
+    }
+}
