@@ -4,6 +4,15 @@ import json, platform, os, sys, datetime, subprocess
 
 figures_path, doc_path, scale = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [json.loads(line) for line in open(figures_path, encoding="utf-8") if line.strip()]
+rows = [r for r in rows if r.get("Scale") == scale]
+# A suite rerun replaces its earlier figures: keep the last value of each (area, name), in first-seen order.
+latest, order = {}, []
+for r in rows:
+    key = (r["Area"], r["Name"])
+    if key not in latest:
+        order.append(key)
+    latest[key] = r
+rows = [latest[k] for k in order]
 
 # Secrets are scanned in every suite: report the sum as one figure too.
 secret_rows = [r for r in rows if r["Area"] == "secrets"]

@@ -104,7 +104,9 @@ public sealed class BadInputTests(ITestOutputHelper output)
             output.WriteLine("NOT 4xx problem+json: " + f);
         }
 
+        var secretsFound = await driver.ScanForSecretsAsync();
         Figures.Record(output, "bad input", "requests with bad input (table + CsCheck-generated)", sent, "-", true);
+        Figures.Record(output, "secrets", "secrets found (bad-input run)", secretsFound, "0", secretsFound == 0);
         Figures.Record(output, "bad input", "answered other than 4xx problem+json", failures.Count, "0", failures.IsEmpty);
         Figures.Record(output, "bad input", "workflows started by bad input", started, "0", started == 0);
         Figures.Record(output, "bad input", "server errors (5xx)", driver.ServerErrors, "0", driver.ServerErrors == 0);
@@ -112,5 +114,6 @@ public sealed class BadInputTests(ITestOutputHelper output)
         Assert.Equal(0, started);
         Assert.Equal(0, driver.ServerErrors);
         Assert.Equal("awaiting_approval", stillWaiting);
+        Assert.Equal(0, secretsFound);
     }
 }

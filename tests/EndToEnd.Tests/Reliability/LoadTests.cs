@@ -43,6 +43,8 @@ public sealed class LoadTests(ITestOutputHelper output)
         });
         var total = clock.Elapsed;
 
+        var secretsFound = await driver.ScanForSecretsAsync();
+        Figures.Record(output, "secrets", "secrets found (load run)", secretsFound, "0", secretsFound == 0);
         output.WriteLine($"{count} approvals started in {startedIn.TotalSeconds:0.0} s, all final after {total.TotalSeconds:0.0} s (auto-approve after 1 s)");
         Figures.Record(output, "load", "concurrent approvals through the full loop", count, Scale.Long ? "1,000" : "-", !Scale.Long || count >= 1000);
         Figures.Record(output, "load", "approvals lost or not completed", lost, "0", lost == 0);
@@ -51,5 +53,6 @@ public sealed class LoadTests(ITestOutputHelper output)
         Assert.Equal(0, lost);
         Assert.Equal(0, wrong);
         Assert.Equal(0, driver.ServerErrors);
+        Assert.Equal(0, secretsFound);
     }
 }
