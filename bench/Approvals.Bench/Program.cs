@@ -78,7 +78,7 @@ namespace Approvals.Bench
                 var concurrencies = smoke ? new[] { 1, 10 } : engine == "memory" ? [1, 50, 500] : [1, 50];
                 foreach (var c in concurrencies)
                 {
-                    var n = smoke ? (c == 1 ? 10 : 30) : engine == "memory" ? 1000 : (c == 1 ? 100 : 500);
+                    var n = smoke ? (c == 1 ? 10 : 30) : engine == "memory" ? 1000 : (c == 1 ? 50 : 500);
                     Console.Error.WriteLine($"   latency webhook c={c} n={n}");
                     latency.Add(await Scenarios.LatencyAsync(engine, c, n, webhooks: true));
                 }
@@ -90,7 +90,7 @@ namespace Approvals.Bench
                     foreach (var ms in new[] { 100, 5000 })
                     {
                         Console.Error.WriteLine($"   latency webhook c=1, queue polling {ms} ms");
-                        var r = await Scenarios.LatencyAsync(engine, 1, 100, webhooks: true, queuePollingMs: ms);
+                        var r = await Scenarios.LatencyAsync(engine, 1, 30, webhooks: true, queuePollingMs: ms);
                         latency.Add(r with { Path = $"webhook, maxQueuePollingInterval {ms} ms" });
                     }
                 }
