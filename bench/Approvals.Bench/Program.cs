@@ -9,10 +9,12 @@ var smoke = new Option<bool>("--smoke") { Description = "One-minute functional s
 var engines = new Option<string>("--engines") { Description = "memory, azurite or both.", DefaultValueFactory = _ => "both" };
 var output = new Option<string?>("--output") { Description = "Write the markdown report here too." };
 var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
+var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls (repeatable)." };
 root.Add(smoke);
 root.Add(engines);
 root.Add(output);
 root.Add(azuriteScale);
+root.Add(only);
 root.SetAction(async parse =>
 {
     var which = parse.GetValue(engines)!;
@@ -22,7 +24,8 @@ root.SetAction(async parse =>
         return 1;
     }
 
-    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale));
+    var selected = parse.GetValue(only) is { Length: > 0 } o ? o.ToHashSet(StringComparer.OrdinalIgnoreCase) : null;
+    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected);
     Console.WriteLine(report.Markdown);
     var path = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", parse.GetValue(smoke) ? "smoke.md" : "report.md");
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -60,8 +63,9 @@ namespace Approvals.Bench
             return $"{RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores ({cpu}), {F(memory, "0")} GiB, .NET {Environment.Version}";
         }
 
-        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale)
+        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null)
         {
+            bool Run(string scenario) => only is null || only.Contains(scenario);
             var errors = new List<string>();
             var md = new StringBuilder();
             md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine()}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, concurrency 200; Azurite: Azure Storage backend, 4 partitions).");
@@ -75,7 +79,7 @@ namespace Approvals.Bench
             foreach (var engine in list)
             {
                 Console.Error.WriteLine($"== {engine}");
-                var concurrencies = smoke ? new[] { 1, 10 } : engine == "memory" ? [1, 50, 500] : [1, 50];
+                var concurrencies = !Run("latency") ? [] : smoke ? new[] { 1, 10 } : engine == "memory" ? [1, 50, 500] : [1, 50];
                 foreach (var c in concurrencies)
                 {
                     var n = smoke ? (c == 1 ? 10 : 30) : engine == "memory" ? 1000 : (c == 1 ? 50 : 500);
@@ -83,9 +87,13 @@ namespace Approvals.Bench
                     latency.Add(await Scenarios.LatencyAsync(engine, c, n, webhooks: true));
                 }
 
-                Console.Error.WriteLine("   latency poll-only baseline");
-                latency.Add(await Scenarios.LatencyAsync(engine, smoke ? 10 : 50, smoke ? 10 : engine == "memory" ? 1000 : 200, webhooks: false));
-                if (engine == "azurite" && !smoke)
+                if (Run("latency"))
+                {
+                    Console.Error.WriteLine("   latency poll-only baseline");
+                    latency.Add(await Scenarios.LatencyAsync(engine, smoke ? 10 : 50, smoke ? 10 : engine == "memory" ? 1000 : 200, webhooks: false));
+                }
+
+                if (engine == "azurite" && !smoke && Run("latency"))
                 {
                     foreach (var ms in new[] { 100, 5000 })
                     {
@@ -95,17 +103,20 @@ namespace Approvals.Bench
                     }
                 }
 
-                foreach (var n in smoke ? new[] { 100 } : engine == "memory" ? [1000, 10_000] : [azuriteScale])
+                foreach (var n in !Run("throughput") ? [] : smoke ? new[] { 100 } : engine == "memory" ? [1000, 10_000] : [azuriteScale])
                 {
                     Console.Error.WriteLine($"   throughput n={n}");
                     throughput.Add(await Scenarios.ThroughputAsync(engine, n));
                 }
 
                 var pending = smoke ? 200 : engine == "memory" ? 10_000 : azuriteScale;
-                Console.Error.WriteLine($"   waiting n={pending}");
-                waiting.Add(await Scenarios.WaitingAsync(engine, pending, TimeSpan.FromSeconds(smoke ? 3 : 15)));
+                if (Run("waiting"))
+                {
+                    Console.Error.WriteLine($"   waiting n={pending}");
+                    waiting.Add(await Scenarios.WaitingAsync(engine, pending, TimeSpan.FromSeconds(smoke ? 3 : 15)));
+                }
 
-                if (engine == "memory" || !smoke)
+                if ((engine == "memory" || !smoke) && Run("calls"))
                 {
                     foreach (var after in smoke ? new[] { 5.0 } : [5.0, 60.0])
                     {
@@ -167,7 +178,7 @@ namespace Approvals.Bench
             md.AppendLine();
             md.AppendLine("### Waiting cost");
             md.AppendLine();
-            md.AppendLine("Approvals pending with no decision; first poll at 30 s (stated), measured after all petitions exist, in a window with no poll due. Process-wide figures (host and benchmark share the process).");
+            md.AppendLine("Approvals pending with no decision; first poll at 300 s (stated), measured after all petitions exist, in a window with no poll due. Process-wide figures (host and benchmark share the process).");
             md.AppendLine();
             md.AppendLine("| engine | pending | working set before → after (MB) | managed heap before → after (MB) | per pending approval (KB, working set) | CPU while idle (% of all cores) |");
             md.AppendLine("|---|---:|---:|---:|---:|---:|");

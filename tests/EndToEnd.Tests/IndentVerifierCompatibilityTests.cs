@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Approvals.Core.Indent;
@@ -16,12 +15,9 @@ public sealed class IndentVerifierCompatibilityTests
     [Fact]
     public async Task EmulatorWebhooks_VerifyWithIndentsOwnLibrary()
     {
-        var received = new ConcurrentQueue<RecordedRequest>();
-        await using var receiver = await LoopbackServer.StartAsync((ctx, req) =>
-        {
-            received.Enqueue(req);
-            return LoopbackServer.WriteJsonAsync(ctx, "{\"status\":{}}");
-        });
+        // The receiver records every delivery (LoopbackServer.Requests) and accepts it.
+        await using var receiver = await LoopbackServer.StartAsync((ctx, _) => LoopbackServer.WriteJsonAsync(ctx, "{\"status\":{}}"));
+        var received = receiver.Requests;
         var options = new EmulatorOptions { Space = "acme" };
         options.WebhookSecrets.Add(TestSettings.WebhookSecret);
         options.WebhookUrls.Add(new Uri(receiver.BaseAddress, "hook"));

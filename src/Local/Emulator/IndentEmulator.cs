@@ -234,27 +234,20 @@ public sealed class IndentEmulator : IDisposable
                     raised.Add(grant);
                     newPhase = IndentPhases.Granted;
                     break;
-                case IndentEventTypes.Deny:
-                    if (phase != IndentPhases.Open)
+                case IndentEventTypes.Deny or IndentEventTypes.Revoke:
+                    // Deny closes an open petition; revoke ends a granted one.
+                    var (from, to, verb) = claim.EventType == IndentEventTypes.Deny
+                        ? (IndentPhases.Open, IndentPhases.Closed, "an open petition can be denied or closed")
+                        : (IndentPhases.Granted, IndentPhases.Revoked, "a granted petition can be revoked");
+                    if (phase != from)
                     {
-                        throw EmulatorException.Precondition($"petition is {phase}; only an open petition can be denied or closed");
+                        throw EmulatorException.Precondition($"petition is {phase}; only {verb}");
                     }
 
-                    recorded = NewEvent(IndentEventTypes.Deny, name, who, claim.Reason, petition.Resources, now, claim.Id);
+                    recorded = NewEvent(claim.EventType, name, who, claim.Reason, petition.Resources, now, claim.Id);
                     history.Add(recorded);
                     raised.Add(recorded);
-                    newPhase = IndentPhases.Closed;
-                    break;
-                case IndentEventTypes.Revoke:
-                    if (phase != IndentPhases.Granted)
-                    {
-                        throw EmulatorException.Precondition($"petition is {phase}; only a granted petition can be revoked");
-                    }
-
-                    recorded = NewEvent(IndentEventTypes.Revoke, name, who, claim.Reason, petition.Resources, now, claim.Id);
-                    history.Add(recorded);
-                    raised.Add(recorded);
-                    newPhase = IndentPhases.Revoked;
+                    newPhase = to;
                     break;
                 default:
                     throw EmulatorException.Invalid($"claim.event must be access/approve, access/deny or access/revoke, not {claim.EventType}");

@@ -117,6 +117,9 @@ public static class LocalHost
             MaxQueuePollingInterval = int.TryParse(configuration[EngineOptions.QueuePollingSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pollMs) && pollMs > 0
                 ? TimeSpan.FromMilliseconds(pollMs)
                 : TimeSpan.FromSeconds(1),
+            VisibilityTimeout = int.TryParse(configuration[EngineOptions.VisibilityTimeoutSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var visibility) && visibility > 0
+                ? TimeSpan.FromSeconds(visibility)
+                : TimeSpan.FromSeconds(30),
         }, loggerFactory, cancellationToken);
 
         try

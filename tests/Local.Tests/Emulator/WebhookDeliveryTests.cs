@@ -24,12 +24,9 @@ public sealed class WebhookDeliveryTests
     [Fact]
     public async Task Transitions_DeliverSignedEvents_ThatOurVerifierAccepts()
     {
-        var received = new ConcurrentQueue<RecordedRequest>();
-        await using var receiver = await LoopbackServer.StartAsync((ctx, req) =>
-        {
-            received.Enqueue(req);
-            return LoopbackServer.WriteJsonAsync(ctx, "{\"status\":{}}");
-        });
+        // The receiver records every delivery (LoopbackServer.Requests) and accepts it.
+        await using var receiver = await LoopbackServer.StartAsync((ctx, _) => LoopbackServer.WriteJsonAsync(ctx, "{\"status\":{}}"));
+        var received = receiver.Requests;
         await using var indent = new StandaloneEmulator(new Uri(receiver.BaseAddress, "hook"));
         await indent.StartAsync();
 
@@ -95,12 +92,9 @@ public sealed class WebhookDeliveryTests
     [Fact]
     public async Task Faults_DropAndDuplicateWebhooks()
     {
-        var received = new ConcurrentQueue<RecordedRequest>();
-        await using var receiver = await LoopbackServer.StartAsync((ctx, req) =>
-        {
-            received.Enqueue(req);
-            return LoopbackServer.WriteJsonAsync(ctx, "{\"status\":{}}");
-        });
+        // The receiver records every delivery (LoopbackServer.Requests) and accepts it.
+        await using var receiver = await LoopbackServer.StartAsync((ctx, _) => LoopbackServer.WriteJsonAsync(ctx, "{\"status\":{}}"));
+        var received = receiver.Requests;
         await using var indent = new StandaloneEmulator(new Uri(receiver.BaseAddress, "hook"));
         await indent.StartAsync();
 
