@@ -33,8 +33,14 @@ public sealed class IndentClient
         this.logger = logger;
         var root = this.options.BaseUrl.ToString().TrimEnd('/') + "/";
         this.http.BaseAddress ??= new Uri(root);
-        var retry = this.options.Retry;
-        createPipeline = new ResiliencePipelineBuilder<Petition> { TimeProvider = timeProvider ?? TimeProvider.System }
+        createPipeline = Pipelines.GetValue(this.options.Retry, retry => BuildCreatePipeline(retry, timeProvider));
+    }
+
+    // Typed clients are transient; the create pipeline depends only on the retry options, so build it once per options.
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IndentRetryOptions, ResiliencePipeline<Petition>> Pipelines = new();
+
+    static ResiliencePipeline<Petition> BuildCreatePipeline(IndentRetryOptions retry, TimeProvider? timeProvider) =>
+        new ResiliencePipelineBuilder<Petition> { TimeProvider = timeProvider ?? TimeProvider.System }
             .AddRetry(new RetryStrategyOptions<Petition>
             {
                 MaxRetryAttempts = retry.MaxRetryAttempts,
@@ -50,7 +56,6 @@ public sealed class IndentClient
                     args.Outcome.Exception is IndentApiException { RetryAfter: { } after } ? (TimeSpan?)after : null),
             })
             .Build();
-    }
 
     /// <summary>The space this client acts in.</summary>
     public string Space => options.Space;

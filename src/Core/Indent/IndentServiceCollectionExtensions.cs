@@ -55,6 +55,9 @@ public static class IndentServiceCollectionExtensions
             pipeline.AddTimeout(retry.AttemptTimeout);
         });
         builder.AddHttpMessageHandler<IndentAuthHandler>();
+        // IndentClient logs what matters (failures, with status and Indent's code); the factory's per-request
+        // logging scopes cost more than they tell on a hot path.
+        builder.RemoveAllLoggers();
         return builder;
     }
 }

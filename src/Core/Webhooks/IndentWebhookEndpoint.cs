@@ -22,9 +22,11 @@ public sealed class IndentWebhookEndpoint(
     public const int MaxBodyBytes = 1024 * 1024;
     public const int MaxEventsPerDelivery = 100;
 
+    /// <summary>Events that can end a wait. <c>access/approve</c> is not one: Indent follows it with <c>access/grant</c>
+    /// when access is applied, and waking the workflow twice per approval would only cost a replay.</summary>
     static readonly HashSet<string> DecisionEvents = new(StringComparer.Ordinal)
     {
-        IndentEventTypes.Approve, IndentEventTypes.Deny, IndentEventTypes.Grant, IndentEventTypes.Revoke,
+        IndentEventTypes.Deny, IndentEventTypes.Grant, IndentEventTypes.Revoke,
     };
 
     public async Task<IResult> HandleAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)

@@ -9,9 +9,17 @@ namespace Approvals.Local.Actions;
 /// <summary>Owner-only files and directories (0600/0700) for anything secret on a laptop.</summary>
 internal static class OwnerOnly
 {
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Ensured = new(StringComparer.Ordinal);
+
     public static void Directory(string path)
     {
+        if (Ensured.ContainsKey(path) && System.IO.Directory.Exists(path))
+        {
+            return;
+        }
+
         System.IO.Directory.CreateDirectory(path);
+        Ensured[path] = true;
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -27,12 +35,12 @@ internal static class OwnerOnly
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
+        // Atomic (write then rename), not fsynced: a killed process loses nothing that the page cache holds; only a
+        // power cut could, which a laptop stand-in accepts (Key Vault and Entra are the durable stores in Azure).
         using (var stream = new FileStream(temp, options))
         using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
         {
             writer.Write(content);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
         }
 
         File.Move(temp, path, overwrite: true);
@@ -81,7 +89,6 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
             using var stream = new FileStream(PathOf, options);
             stream.Write(Encoding.UTF8.GetBytes(line));
-            stream.Flush(flushToDisk: true);
         }
     }
 

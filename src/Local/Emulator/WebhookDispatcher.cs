@@ -21,7 +21,7 @@ public sealed class WebhookDispatcher : BackgroundService
     readonly ConcurrentDictionary<string, Delivery> deliveries = new(StringComparer.Ordinal);
     readonly ConcurrentQueue<string> order = new();
     readonly SemaphoreSlim wake = new(0);
-    readonly SemaphoreSlim inFlight = new(64);
+    readonly SemaphoreSlim inFlight = new(128);
     readonly PriorityQueue<string, DateTimeOffset> due = new();
     readonly Lock dueGate = new();
     long sequence;
@@ -50,29 +50,33 @@ public sealed class WebhookDispatcher : BackgroundService
 
     public IReadOnlyList<Delivery> Deliveries => order.Select(id => deliveries[id]).ToList();
 
+    /// <summary>One delivery per transition and URL: the events of one transition (an approval's
+    /// <c>access/approve</c> and <c>access/grant</c>) travel together in one body, as Indent batches them.</summary>
     void Enqueue(IReadOnlyList<IndentEvent> events)
     {
-        var now = time.GetUtcNow();
-        foreach (var e in events)
+        if (events.Count == 0)
         {
-            var body = JsonSerializer.Serialize(new WebhookPayload { Events = [e] }, IndentJsonContext.Default.WebhookPayload);
-            foreach (var url in emulator.Options.WebhookUrls)
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var body = JsonSerializer.Serialize(new WebhookPayload { Events = events }, IndentJsonContext.Default.WebhookPayload);
+        foreach (var url in emulator.Options.WebhookUrls)
+        {
+            var delivery = new Delivery
             {
-                var delivery = new Delivery
-                {
-                    Id = Guid.NewGuid().ToString("N"),
-                    Url = url.ToString(),
-                    Body = body,
-                    EventType = e.EventType ?? "",
-                    Petition = e.PetitionName,
-                    CreatedAt = now,
-                    NextAttemptAt = now,
-                };
-                deliveries[delivery.Id] = delivery;
-                order.Enqueue(delivery.Id);
-                Persist(delivery);
-                Schedule(delivery.Id, now);
-            }
+                Id = Guid.NewGuid().ToString("N"),
+                Url = url.ToString(),
+                Body = body,
+                EventType = string.Join(',', events.Select(e => e.EventType)),
+                Petition = events[0].PetitionName,
+                CreatedAt = now,
+                NextAttemptAt = now,
+            };
+            deliveries[delivery.Id] = delivery;
+            order.Enqueue(delivery.Id);
+            Persist(delivery);
+            Schedule(delivery.Id, now);
         }
 
         wake.Release();
@@ -96,7 +100,7 @@ public sealed class WebhookDispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // A queue ordered by next attempt time: each wake starts what is due, at most 64 deliveries in flight.
+        // A queue ordered by next attempt time: each wake starts what is due, at most 128 deliveries in flight.
         while (!stoppingToken.IsCancellationRequested)
         {
             var nextDue = TimeSpan.FromSeconds(1);

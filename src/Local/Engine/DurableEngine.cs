@@ -28,7 +28,7 @@ public sealed class EngineOptions
     public string TaskHub { get; set; } = "approvals";
 
     /// <summary>Concurrent orchestration and activity work items.</summary>
-    public int MaxConcurrency { get; set; } = 200;
+    public int MaxConcurrency { get; set; } = 2000;
 
     /// <summary>How often an idle Azure Storage worker polls its queues at most (Durable Functions' maxQueuePollingInterval).</summary>
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -100,8 +100,14 @@ public sealed class DurableEngine : IAsyncDisposable
         }
 
         var service = new EngineService(inner, options.MaxConcurrency, recordHistory: !durable);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2);
+            // The worker's work-item stream, activity completions and client calls share this connection: the
+            // default 100 concurrent streams would queue calls under load.
+            k.Limits.Http2.MaxStreamsPerConnection = 2000;
+        });
         builder.Services.AddSingleton(loggerFactory);
         builder.Logging.ClearProviders();
         builder.Services.AddGrpc();
@@ -112,7 +118,11 @@ public sealed class DurableEngine : IAsyncDisposable
         app.MapGrpcService<TaskHubGrpcServer>();
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 64 * 1024 * 1024,
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
+        });
         return new DurableEngine(app, channel, service, description, durable);
     }
 

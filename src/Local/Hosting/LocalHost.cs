@@ -38,6 +38,10 @@ public sealed class LocalHostOptions
     /// <summary>When set, the emulator approves every petition after this many seconds.</summary>
     public double? AutoApproveSeconds { get; set; }
 
+    /// <summary>Keep the emulator's petitions and webhook queue in SQLite. Default: with an explicit data directory or
+    /// on the Azure Storage engine (so a restart loses nothing); otherwise in memory.</summary>
+    public bool? PersistEmulator { get; init; }
+
     /// <summary>Emulator auto-decision rules, in order (the first match decides).</summary>
     public List<DecisionRule> Rules { get; init; } = [];
 
@@ -124,7 +128,8 @@ public static class LocalHost
 
         try
         {
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+            // Content root in the build output: no appsettings file watchers over whatever directory we were started in.
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
             builder.Configuration.AddConfiguration(merged);
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(loggerFactory);
@@ -151,8 +156,8 @@ public static class LocalHost
                 worker.UseGrpc(engine.Channel);
                 worker.Configure(o =>
                 {
-                    o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 200;
-                    o.Concurrency.MaximumConcurrentActivityWorkItems = 200;
+                    o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 1000;
+                    o.Concurrency.MaximumConcurrentActivityWorkItems = 1000;
                 });
                 worker.AddTasks(tasks =>
                 {
@@ -174,7 +179,9 @@ public static class LocalHost
                 var emulatorOptions = new EmulatorOptions
                 {
                     Space = merged[IndentOptions.SpaceSetting]!,
-                    DataDirectory = durable || options.DataDirectory is not null || configuration[LocalHostOptions.DataDirectorySetting] is not null ? Path.Combine(dataDirectory, "indent") : null,
+                    DataDirectory = options.PersistEmulator ?? (durable || options.DataDirectory is not null || configuration[LocalHostOptions.DataDirectorySetting] is not null)
+                        ? Path.Combine(dataDirectory, "indent")
+                        : null,
                 };
                 emulatorOptions.Tokens.Add(merged[IndentOptions.TokenSetting]!);
                 emulatorOptions.WebhookSecrets.Add(merged[IndentWebhookEndpoint.SecretSetting]!.Split(',')[0].Trim());
