@@ -68,7 +68,7 @@ namespace Approvals.Bench
             bool Run(string scenario) => only is null || only.Contains(scenario);
             var errors = new List<string>();
             var md = new StringBuilder();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine()}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, concurrency 200; Azurite: Azure Storage backend, 4 partitions).");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine()}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 4 partitions, cap 200, visibility timeout 5 min).");
             md.AppendLine();
             var latency = new List<LatencyResult>();
             var throughput = new List<ThroughputResult>();

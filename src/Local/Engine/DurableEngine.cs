@@ -79,8 +79,10 @@ public sealed class DurableEngine : IAsyncDisposable
             {
                 TaskHubName = options.TaskHub,
                 StorageAccountClientProvider = new DurableTask.AzureStorage.StorageAccountClientProvider(options.StorageConnectionString!),
-                MaxConcurrentTaskOrchestrationWorkItems = options.MaxConcurrency,
-                MaxConcurrentTaskActivityWorkItems = options.MaxConcurrency,
+                // The cap that matters on Azure Storage is the storage account (Azurite: one node thread); 2,000
+                // fetches in flight only queue there. The in-memory engine gets the high cap (see EngineService).
+                MaxConcurrentTaskOrchestrationWorkItems = Math.Min(options.MaxConcurrency, 200),
+                MaxConcurrentTaskActivityWorkItems = Math.Min(options.MaxConcurrency, 200),
                 MaxQueuePollingInterval = options.MaxQueuePollingInterval,
                 // A host killed mid-work item leaves its messages invisible until this expires. 30 s keeps crash
                 // recovery quick on a laptop; under heavy load a work item can wait longer than that for a worker
@@ -99,7 +101,7 @@ public sealed class DurableEngine : IAsyncDisposable
             description = "in memory — pending approvals do not survive a restart (set AzureWebJobsStorage for a durable backend)";
         }
 
-        var service = new EngineService(inner, options.MaxConcurrency, recordHistory: !durable);
+        var service = new EngineService(inner, durable ? Math.Min(options.MaxConcurrency, 200) : options.MaxConcurrency, recordHistory: !durable);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k =>
         {
