@@ -10,7 +10,7 @@ public sealed class ClosePetitionActivity(IndentClient indent) : TaskActivity<Cl
     public override async Task<bool> RunAsync(TaskActivityContext context, ClosePetitionInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        try
+        return await IndentCalls.StopRetryingOnRefusal(async () =>
         {
             var petition = await indent.GetPetitionAsync(input.PetitionName);
             if (petition.Phase != IndentPhases.Open)
@@ -20,10 +20,6 @@ public sealed class ClosePetitionActivity(IndentClient indent) : TaskActivity<Cl
 
             await indent.DenyAsync(input.PetitionName, "Closed by Approvals: " + input.Reason, claimId: input.InstanceId + "-close");
             return true;
-        }
-        catch (IndentApiException e) when (!e.IsTransient)
-        {
-            throw new PermanentActivityFailureException(e.Message, e);
-        }
+        });
     }
 }

@@ -41,15 +41,8 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
             Meta = new ObjectMeta { Labels = new Dictionary<string, string>(labels) { [IndentLabels.RequestId] = input.InstanceId } },
         };
 
-        try
-        {
-            var created = await indent.CreatePetitionAsync(petition);
-            logger.LogInformation("Petition {Petition} created for approval {InstanceId}", created.Name, input.InstanceId);
-            return new PetitionRef(created.Name ?? throw new PermanentActivityFailureException("Indent created a petition without a name."), indent.Space);
-        }
-        catch (IndentApiException e) when (!e.IsTransient)
-        {
-            throw new PermanentActivityFailureException(e.Message, e);
-        }
+        var created = await IndentCalls.StopRetryingOnRefusal(() => indent.CreatePetitionAsync(petition));
+        logger.LogInformation("Petition {Petition} created for approval {InstanceId}", created.Name, input.InstanceId);
+        return new PetitionRef(created.Name ?? throw new PermanentActivityFailureException("Indent created a petition without a name."), indent.Space);
     }
 }

@@ -9,14 +9,7 @@ public sealed class GetPetitionActivity(IndentClient indent) : TaskActivity<GetP
     public override async Task<PetitionSnapshot> RunAsync(TaskActivityContext context, GetPetitionInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        try
-        {
-            return Snapshot(await indent.GetPetitionAsync(input.PetitionName));
-        }
-        catch (IndentApiException e) when (!e.IsTransient)
-        {
-            throw new PermanentActivityFailureException(e.Message, e);
-        }
+        return Snapshot(await IndentCalls.StopRetryingOnRefusal(() => indent.GetPetitionAsync(input.PetitionName)));
     }
 
     /// <summary>The phase, and who made the last decision (approve, deny or revoke) according to the event history.</summary>

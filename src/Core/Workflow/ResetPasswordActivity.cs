@@ -13,13 +13,7 @@ public sealed class ResetPasswordActivity(PasswordResetService resets, ILogger<R
     public override async Task<PasswordResetOutcome> RunAsync(TaskActivityContext context, ResetPasswordInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var done = await resets.FindCompletedAsync(input.InstanceId, input.UserId);
-        if (done is not null)
-        {
-            logger.LogInformation("Password reset for approval {InstanceId} already done; returning its result", input.InstanceId);
-            return done;
-        }
-
+        // ResetAsync is idempotent itself: a retry after a completed reset returns that reset's result.
         var outcome = await resets.ResetAsync(input.InstanceId, input.UserId);
         logger.LogInformation("Password of {UserId} reset for approval {InstanceId} (petition {Petition}); credential stored as {Reference}", input.UserId, input.InstanceId, input.PetitionName, outcome.CredentialReference);
         return outcome;

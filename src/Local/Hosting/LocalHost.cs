@@ -118,12 +118,8 @@ public static class LocalHost
         {
             StorageConnectionString = durable ? configuration[EngineOptions.StorageSetting] : null,
             TaskHub = configuration[EngineOptions.TaskHubSetting] is { Length: > 0 } hub ? hub : "approvals",
-            MaxQueuePollingInterval = int.TryParse(configuration[EngineOptions.QueuePollingSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pollMs) && pollMs > 0
-                ? TimeSpan.FromMilliseconds(pollMs)
-                : TimeSpan.FromSeconds(1),
-            VisibilityTimeout = int.TryParse(configuration[EngineOptions.VisibilityTimeoutSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var visibility) && visibility > 0
-                ? TimeSpan.FromSeconds(visibility)
-                : TimeSpan.FromSeconds(30),
+            MaxQueuePollingInterval = PositiveInt(configuration, EngineOptions.QueuePollingSetting) is { } pollMs ? TimeSpan.FromMilliseconds(pollMs) : TimeSpan.FromSeconds(1),
+            VisibilityTimeout = PositiveInt(configuration, EngineOptions.VisibilityTimeoutSetting) is { } visibility ? TimeSpan.FromSeconds(visibility) : TimeSpan.FromSeconds(30),
         }, loggerFactory, cancellationToken);
 
         try
@@ -137,14 +133,14 @@ public static class LocalHost
             builder.Services.AddApprovalsCore(merged, indent =>
             {
                 // Local knob for outage tests and benchmarks: how long one Indent call may take.
-                if (int.TryParse(merged[AttemptTimeoutSetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0)
+                if (PositiveInt(merged, AttemptTimeoutSetting) is { } seconds)
                 {
                     indent.Retry.AttemptTimeout = TimeSpan.FromSeconds(seconds);
                 }
             });
             builder.Services.AddSingleton(engine);
             builder.Services.Replace(ServiceDescriptor.Singleton<IApprovalHistorySource, EngineHistorySource>());
-            var latency = int.TryParse(merged[FileUserDirectory.LatencySetting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
+            var latency = PositiveInt(merged, FileUserDirectory.LatencySetting) is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
             var users = new FileUserDirectory(dataDirectory, TimeProvider.System, latency);
             var credentials = new FileCredentialStore(Path.Combine(dataDirectory, "secrets"));
             builder.Services.AddSingleton(users);
@@ -269,6 +265,10 @@ public static class LocalHost
                 string.IsNullOrWhiteSpace(secret) ? stored[IndentWebhookEndpoint.SecretSetting] : secret.Trim(),
                 file);
     }
+
+    /// <summary>A local tuning knob: a positive whole number, or <c>null</c> (unset or not a positive number: the default applies).</summary>
+    static int? PositiveInt(IConfiguration configuration, string setting) =>
+        int.TryParse(configuration[setting], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0 ? value : null;
 
     public static string DefaultDataDirectory()
     {

@@ -55,7 +55,7 @@ public sealed class TestHost : IAsyncDisposable
         Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null, bool persistEmulator = false)
+    public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null)
     {
         var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "approvals-tests", Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
@@ -66,11 +66,6 @@ public sealed class TestHost : IAsyncDisposable
             ["APPROVALS_POLL_INITIAL_SECONDS"] = "1",
             ["APPROVALS_POLL_MAX_SECONDS"] = "2",
         };
-        if (persistEmulator)
-        {
-            all[LocalHostOptions.DataDirectorySetting] = data;
-        }
-
         foreach (var (k, v) in settings ?? [])
         {
             all[k] = v;
@@ -80,7 +75,7 @@ public sealed class TestHost : IAsyncDisposable
         var host = await LocalHost.StartAsync(new LocalHostOptions
         {
             Port = 0,
-            DataDirectory = persistEmulator ? null : data,
+            DataDirectory = data,
             AutoApproveSeconds = autoApprove,
             LogLevel = LogLevel.Information,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build(),
