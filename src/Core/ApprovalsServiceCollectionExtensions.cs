@@ -9,6 +9,8 @@ using Azure.Security.KeyVault.Secrets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Approvals.Core.Settings;
 
 namespace Approvals.Core;
 
@@ -22,8 +24,10 @@ public static class ApprovalsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.TryAddSingleton(TimeProvider.System);
-        var vaultUri = KeyVaultUri(configuration, required: false);
-        if (vaultUri is not null)
+        // Read now, not later: which secret provider to register depends on it. A bad value stops the host here.
+        var azure = Settings.Settings.Read<AzureOptions>(configuration);
+        services.AddSettings<AzureOptions>();
+        if (azure.KeyVaultUri is { } vaultUri)
         {
             services.TryAddSingleton(new SecretClient(vaultUri, new DefaultAzureCredential()));
             services.TryAddSingleton<ISecretProvider, KeyVaultSecretProvider>();
@@ -34,16 +38,14 @@ public static class ApprovalsServiceCollectionExtensions
         }
 
         services.AddIndentClient(configureIndent);
-        services.TryAddSingleton(_ => WorkflowOptions.FromConfiguration(configuration));
-        services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), WebhookTolerance(configuration)));
+        services.AddSettings<WorkflowOptions>();
+        services.AddSettings<WebhookOptions>();
+        services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Tolerance));
         services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
         services.TryAddTransient<ApprovalsApi>();
         services.TryAddTransient<IndentWebhookEndpoint>();
         services.TryAddTransient<PasswordResetService>();
-        services.TryAddTransient<CreatePetitionActivity>();
-        services.TryAddTransient<GetPetitionActivity>();
-        services.TryAddTransient<ClosePetitionActivity>();
-        services.TryAddTransient<ResetPasswordActivity>();
+        services.AddApprovalsActivities();
         services.AddHostedService<RequiredSecretsCheck>();
         return services;
     }
@@ -53,41 +55,13 @@ public static class ApprovalsServiceCollectionExtensions
     public static IServiceCollection AddEntraPasswordReset(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var vaultUri = KeyVaultUri(configuration, required: true)!;
+        var azure = Settings.Settings.Read<AzureOptions>(configuration);
+        var vaultUri = azure.KeyVaultUri
+            ?? throw new SettingsException([$"{KeyVaultSecretProvider.VaultUriSetting} is not set: the password reset stores temporary credentials in Key Vault (e.g. https://kv-approvals.vault.azure.net/)."]);
         services.TryAddSingleton(new SecretClient(vaultUri, new DefaultAzureCredential()));
         services.TryAddSingleton<ICredentialStore, KeyVaultCredentialStore>();
-        var graphBase = configuration[EntraUserDirectory.GraphBaseUrlSetting] is { Length: > 0 } g ? new Uri(g.TrimEnd('/') + "/") : EntraUserDirectory.DefaultGraphBaseUrl;
         services.TryAddSingleton<Azure.Core.TokenCredential>(new DefaultAzureCredential());
-        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBase).AddStandardResilienceHandler();
+        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();
         return services;
-    }
-
-    /// <summary>The signature timestamp window, <c>APPROVALS_WEBHOOK_TOLERANCE_SECONDS</c> (1 to 900; default 300).</summary>
-    static TimeSpan WebhookTolerance(IConfiguration configuration)
-    {
-        var text = configuration[IndentWebhookVerifier.ToleranceSetting];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return IndentWebhookVerifier.DefaultTolerance;
-        }
-
-        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 900
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new InvalidOperationException($"{IndentWebhookVerifier.ToleranceSetting} must be a whole number of seconds from 1 to 900.");
-    }
-
-    static Uri? KeyVaultUri(IConfiguration configuration, bool required)
-    {
-        var text = configuration[KeyVaultSecretProvider.VaultUriSetting];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return required
-                ? throw new InvalidOperationException($"{KeyVaultSecretProvider.VaultUriSetting} is not set: the password reset stores temporary credentials in Key Vault (e.g. https://kv-approvals.vault.azure.net/).")
-                : null;
-        }
-
-        return Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps
-            ? uri
-            : throw new InvalidOperationException($"{KeyVaultSecretProvider.VaultUriSetting} must be an https URL such as https://kv-approvals.vault.azure.net/.");
     }
 }

@@ -1,10 +1,8 @@
-using Approvals.Core;
+using Approvals.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services
-    .AddApprovalsCore(builder.Configuration)
-    .AddEntraPasswordReset(builder.Configuration);
+builder.Services.AddApprovalsFunctions(builder.Configuration);
 builder.Build().Run();

@@ -21,21 +21,29 @@ public sealed record CancelBody
 /// <summary>202 body: the id and where to look (Durable's check-status shape).</summary>
 public sealed record StartedResponse(string Id, string StatusQueryGetUri, string CancelPostUri, string HistoryGetUri);
 
+/// <summary><c>GET /api/health</c>.</summary>
+public sealed record HealthView(string Status);
+
+/// <summary>202 body of <c>POST /api/approvals/{id}/cancel</c>.</summary>
+public sealed record CancelAccepted(string Id, string Status);
+
 /// <summary><c>GET /api/approvals/{id}</c>.</summary>
-public sealed record ApprovalView(
-    string Id,
-    string Status,
-    string? Petition,
-    int ElapsedSeconds,
-    string? DecidedBy,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt,
-    ApprovalResultView? Result,
-    string? Detail,
-    int PollCount,
-    DateTime? NextPollAt,
-    string? UserId,
-    string? Space);
+public sealed record ApprovalView
+{
+    public required string Id { get; init; }
+    public required string Status { get; init; }
+    public string? Petition { get; init; }
+    public int ElapsedSeconds { get; init; }
+    public string? DecidedBy { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public ApprovalResultView? Result { get; init; }
+    public string? Detail { get; init; }
+    public int PollCount { get; init; }
+    public DateTime? NextPollAt { get; init; }
+    public string? UserId { get; init; }
+    public string? Space { get; init; }
+}
 
 public sealed record ApprovalResultView(string UserId, string CredentialReference, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
 
@@ -53,6 +61,7 @@ public sealed record HistoryView(string Id, string Status, string? Petition, str
 [JsonSerializable(typeof(PasswordResetBody))]
 [JsonSerializable(typeof(CancelBody))]
 [JsonSerializable(typeof(StartedResponse))]
+[JsonSerializable(typeof(CancelAccepted))]
 [JsonSerializable(typeof(ApprovalView))]
 [JsonSerializable(typeof(HistoryView))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -7,42 +7,33 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Approvals.Core.Http;
 
 /// <summary>The public HTTP contract, written once against ASP.NET Core types; the Functions app and the local host
 /// both call these methods. Bad input gets <c>application/problem+json</c> and starts nothing.</summary>
-public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHistorySource history, Indent.IndentClient indent, ILogger<ApprovalsApi> logger)
+public sealed partial class ApprovalsApi(
+    IOptions<WorkflowOptions> workflowOptions,
+    IApprovalHistorySource history,
+    Indent.IndentClient indent,
+    TimeProvider timeProvider,
+    ILogger<ApprovalsApi> logger)
 {
+    readonly WorkflowOptions options = workflowOptions.Value;
+
     public const int MaxBodyBytes = 4096;
     public const int MaxReasonLength = 500;
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
-    // ---------- POST /api/password-resets ----------
-
-    public async Task<IResult> StartPasswordResetAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    public async Task<Results<Accepted<StartedResponse>, ProblemHttpResult, ValidationProblem>> StartPasswordResetAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!RequestBody.IsJson(request))
-        {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the body as application/json.");
-        }
-
-        byte[] bytes;
-        try
-        {
-            bytes = await RequestBody.ReadBytesAsync(request, MaxBodyBytes, cancellationToken);
-        }
-        catch (RequestBody.TooLargeException e)
-        {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", e.Message);
-        }
-
-        var (body, parseError) = RequestBody.ParseJson(bytes, ApiJsonContext.Default.PasswordResetBody);
+        var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.PasswordResetBody, optional: false, cancellationToken);
         if (body is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed request body", parseError!);
+            return bodyProblem!;
         }
 
         var errors = Validate(body);
@@ -71,7 +62,7 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
         var deadline = body.DeadlineSeconds ?? options.DefaultDeadlineSeconds;
         var requestHash = Hash($"{userId}\n{reason}\n{deadline}");
         var instanceId = key is null ? ApprovalIds.New(WorkflowLabels.ResetPasswordAction, userId) : ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, userId, key);
-        var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, DateTimeOffset.UtcNow);
+        var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow());
 
         try
         {
@@ -101,8 +92,12 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
         OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Suspended,
     ];
 
+    /// <summary>The backend refused a duplicate instance id. DurableTask.Core's
+    /// <see cref="DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"/> where a host surfaces it as a type;
+    /// the gRPC clients of both hosts (the local sidecar, the Functions host's durable client) carry it only as the
+    /// failure's text, so for them the message is matched — the one place we do.</summary>
     static bool IsAlreadyExists(Exception e) =>
-        e.GetType().Name.Contains("AlreadyExists", StringComparison.Ordinal)
+        e is DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException
         || e.Message.Contains("already exists", StringComparison.OrdinalIgnoreCase)
         || (e.InnerException is { } inner && IsAlreadyExists(inner));
 
@@ -151,9 +146,7 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex UserIdPattern();
 
-    // ---------- GET /api/approvals/{id} ----------
-
-    public async Task<IResult> GetStatusAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
+    public async Task<Results<JsonHttpResult<ApprovalView>, ProblemHttpResult>> GetStatusAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         if (!ApprovalIds.IsValid(id))
@@ -187,20 +180,22 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
             _ => progress?.Status ?? ApprovalStatuses.Pending,
         };
         var reset = result?.Result;
-        return new ApprovalView(
-            metadata.InstanceId,
-            status,
-            result?.Petition ?? progress?.Petition,
-            progress?.ElapsedSeconds ?? 0,
-            result?.DecidedBy ?? progress?.DecidedBy,
-            metadata.CreatedAt,
-            metadata.LastUpdatedAt,
-            reset is null ? null : new ApprovalResultView(reset.UserId, reset.CredentialReference, reset.ExpiresOn, reset.ForceChangeAtNextSignIn),
-            result?.Detail ?? progress?.Detail,
-            result?.PollCount ?? progress?.PollCount ?? 0,
-            status == ApprovalStatuses.AwaitingApproval ? progress?.NextPollAt : null,
-            input?.UserId,
-            space);
+        return new ApprovalView
+        {
+            Id = metadata.InstanceId,
+            Status = status,
+            Petition = result?.Petition ?? progress?.Petition,
+            ElapsedSeconds = progress?.ElapsedSeconds ?? 0,
+            DecidedBy = result?.DecidedBy ?? progress?.DecidedBy,
+            CreatedAt = metadata.CreatedAt,
+            UpdatedAt = metadata.LastUpdatedAt,
+            Result = reset is null ? null : new ApprovalResultView(reset.UserId, reset.CredentialReference, reset.ExpiresOn, reset.ForceChangeAtNextSignIn),
+            Detail = result?.Detail ?? progress?.Detail,
+            PollCount = result?.PollCount ?? progress?.PollCount ?? 0,
+            NextPollAt = status == ApprovalStatuses.AwaitingApproval ? progress?.NextPollAt : null,
+            UserId = input?.UserId,
+            Space = space,
+        };
     }
 
     static T? SafeRead<T>(Func<T?> read)
@@ -216,9 +211,7 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
         }
     }
 
-    // ---------- POST /api/approvals/{id}/cancel ----------
-
-    public async Task<IResult> CancelAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    public async Task<Results<Accepted<CancelAccepted>, ProblemHttpResult, ValidationProblem>> CancelAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
@@ -227,38 +220,16 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
             return NotFound(id);
         }
 
-        string? reason = null;
-        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.CancelBody, optional: true, cancellationToken);
+        if (bodyProblem is not null)
         {
-            byte[] bytes;
-            try
-            {
-                bytes = await RequestBody.ReadBytesAsync(request, MaxBodyBytes, cancellationToken);
-            }
-            catch (RequestBody.TooLargeException e)
-            {
-                return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", e.Message);
-            }
+            return bodyProblem;
+        }
 
-            if (bytes.Length > 0)
-            {
-                if (!RequestBody.IsJson(request))
-                {
-                    return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the optional body as application/json.");
-                }
-
-                var (body, error) = RequestBody.ParseJson(bytes, ApiJsonContext.Default.CancelBody);
-                if (body is null)
-                {
-                    return Problem(StatusCodes.Status400BadRequest, "Malformed request body", error!);
-                }
-
-                reason = TrimReason(body.Reason);
-                if (reason is { Length: > MaxReasonLength } || (reason is not null && !IsPlainText(reason)))
-                {
-                    return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
-                }
-            }
+        var reason = TrimReason(body?.Reason);
+        if (reason is { Length: > MaxReasonLength } || (reason is not null && !IsPlainText(reason)))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
         }
 
         var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: false, cancellationToken);
@@ -275,12 +246,10 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
 
         await client.RaiseEventAsync(id!, ApprovalEvents.Cancel, new CancelRequest(reason), cancellationToken);
         logger.LogInformation("Cancel requested for approval {InstanceId}", id);
-        return TypedResults.Accepted((string?)null, new { id, status = "cancelling" });
+        return TypedResults.Accepted((string?)null, new CancelAccepted(id!, "cancelling"));
     }
 
-    // ---------- GET /api/approvals/{id}/history ----------
-
-    public async Task<IResult> GetHistoryAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
+    public async Task<Results<JsonHttpResult<HistoryView>, ProblemHttpResult>> GetHistoryAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         if (!ApprovalIds.IsValid(id))
@@ -319,30 +288,20 @@ public sealed partial class ApprovalsApi(WorkflowOptions options, IApprovalHisto
         return TypedResults.Json(new HistoryView(id!, view.Status, view.Petition, phase, entries, petitionError), ApiJsonContext.Default.HistoryView);
     }
 
-    // ---------- helpers ----------
-
-    static AcceptedWithBody Accepted(HttpRequest request, string instanceId)
+    static Accepted<StartedResponse> Accepted(HttpRequest request, string instanceId)
     {
         var root = $"{request.Scheme}://{request.Host}{request.PathBase}/api/approvals/{Uri.EscapeDataString(instanceId)}";
         // Carry a function key, if the caller used one, so the links work as given (Durable's check-status URLs do the same).
         var code = request.Query["code"].ToString();
         var suffix = string.IsNullOrEmpty(code) ? "" : "?code=" + Uri.EscapeDataString(code);
-        var body = new StartedResponse(instanceId, root + suffix, root + "/cancel" + suffix, root + "/history" + suffix);
-        return new AcceptedWithBody(root + suffix, body);
-    }
-
-    sealed class AcceptedWithBody(string location, StartedResponse body) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = StatusCodes.Status202Accepted;
-            httpContext.Response.Headers.Location = location;
-            return httpContext.Response.WriteAsJsonAsync(body, ApiJsonContext.Default.StartedResponse);
-        }
+        return TypedResults.Accepted(root + suffix, new StartedResponse(instanceId, root + suffix, root + "/cancel" + suffix, root + "/history" + suffix));
     }
 
     static ProblemHttpResult NotFound(string? id) =>
         Problem(StatusCodes.Status404NotFound, "Approval not found", ApprovalIds.IsValid(id) ? $"There is no approval {id}." : "That is not an approval id.");
+
+    /// <summary><c>GET /api/health</c>.</summary>
+    public static Ok<HealthView> Health() => TypedResults.Ok(new HealthView("ok"));
 
     public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title);

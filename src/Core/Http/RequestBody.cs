@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Approvals.Core.Http;
 
@@ -55,5 +56,46 @@ public static class RequestBody
             var message = e.Message.Length > 300 ? e.Message[..300] : e.Message;
             return (default, "The request body is not valid: " + message);
         }
+    }
+
+    /// <summary>The one body reader of the API: a JSON body of at most <paramref name="limit"/> bytes, or the problem
+    /// to answer with — 415 not JSON, 413 too large, 400 malformed. An <paramref name="optional"/> body may be absent
+    /// (value and problem both <c>null</c>).</summary>
+    public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadJsonAsync<T>(HttpRequest request, int limit, JsonTypeInfo<T> type, bool optional, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (optional && request.ContentLength is null or 0 && request.Headers.TransferEncoding.Count == 0)
+        {
+            return (null, null);
+        }
+
+        if (!optional && !IsJson(request))
+        {
+            return (null, ApprovalsApi.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the body as application/json."));
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = await ReadBytesAsync(request, limit, cancellationToken);
+        }
+        catch (TooLargeException e)
+        {
+            return (null, ApprovalsApi.Problem(StatusCodes.Status413PayloadTooLarge, "Body too large", e.Message));
+        }
+
+        if (optional && bytes.Length == 0)
+        {
+            return (null, null);
+        }
+
+        if (!IsJson(request))
+        {
+            return (null, ApprovalsApi.Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send the optional body as application/json."));
+        }
+
+        var (value, error) = ParseJson(bytes, type);
+        return value is null ? (null, ApprovalsApi.Problem(StatusCodes.Status400BadRequest, "Malformed request body", error!)) : (value, null);
     }
 }

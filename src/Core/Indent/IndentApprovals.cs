@@ -29,7 +29,7 @@ public enum ApprovalOutcome
     TimedOut,
 }
 
-public sealed record ApprovalResult(ApprovalOutcome Outcome, Petition Petition, TimeSpan Elapsed)
+public sealed record IndentApprovalResult(ApprovalOutcome Outcome, Petition Petition, TimeSpan Elapsed)
 {
     public bool IsGranted => Outcome == ApprovalOutcome.Granted;
 }
@@ -66,7 +66,7 @@ public abstract record ApprovalProgress
 /// report progress, return the decision. For waits longer than a console session, use the durable workflow.</summary>
 public sealed class IndentApprovals(IndentClient client, ISecretProvider secrets, TimeProvider timeProvider, ILogger<IndentApprovals> logger)
 {
-    public async Task<ApprovalResult> RequestAsync(ApprovalRequest request, IProgress<ApprovalProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<IndentApprovalResult> RequestAsync(ApprovalRequest request, IProgress<ApprovalProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.Reason);
@@ -109,13 +109,13 @@ public sealed class IndentApprovals(IndentClient client, ISecretProvider secrets
             if (outcome is { } decided)
             {
                 progress?.Report(new ApprovalProgress.Decided(decided));
-                return new ApprovalResult(decided, petition, elapsed);
+                return new IndentApprovalResult(decided, petition, elapsed);
             }
 
             if (pollAt >= request.Timeout)
             {
                 progress?.Report(new ApprovalProgress.Decided(ApprovalOutcome.TimedOut));
-                return new ApprovalResult(ApprovalOutcome.TimedOut, petition, elapsed);
+                return new IndentApprovalResult(ApprovalOutcome.TimedOut, petition, elapsed);
             }
 
             progress?.Report(new ApprovalProgress.Waiting(pollAt));

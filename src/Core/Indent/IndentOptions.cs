@@ -2,7 +2,7 @@ namespace Approvals.Core.Indent;
 
 /// <summary>Where Indent is and which space we act in. The API token is a secret and is read through
 /// <see cref="Secrets.ISecretProvider"/>, never kept here.</summary>
-public sealed class IndentOptions
+public sealed class IndentOptions : Settings.SettingsOptions
 {
     public const string SpaceSetting = "INDENT_SPACE";
     public const string TokenSetting = "INDENT_API_TOKEN";
@@ -18,33 +18,38 @@ public sealed class IndentOptions
     /// <summary>Retry schedule for transient failures (5xx, 429, timeouts, resets).</summary>
     public IndentRetryOptions Retry { get; set; } = new();
 
-    /// <summary>Reads <c>INDENT_SPACE</c> and <c>INDENT_BASE_URL</c>; throws naming the setting when one is missing or bad.</summary>
+    /// <summary>Reads <c>INDENT_SPACE</c> and <c>INDENT_BASE_URL</c> outside a container; throws naming the setting
+    /// when one is missing or bad. Inside a host the same rules run through <see cref="Settings.Settings.AddSettings{T}"/>.</summary>
     public static IndentOptions FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        var space = configuration[SpaceSetting];
-        if (string.IsNullOrWhiteSpace(space))
+        try
         {
-            throw new IndentConfigurationException($"{SpaceSetting} is not set: name the Indent space (account) to create petitions in, e.g. INDENT_SPACE=acmecorp.");
+            return Settings.Settings.Read<IndentOptions>(configuration);
+        }
+        catch (Settings.SettingsException e)
+        {
+            throw new IndentConfigurationException(e.Message);
+        }
+    }
+
+    protected override void Read(Settings.SettingReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var space = reader.Text(SpaceSetting);
+        if (space is null)
+        {
+            reader.Problem($"{SpaceSetting} is not set: name the Indent space (account) to create petitions in, e.g. INDENT_SPACE=acmecorp.");
+        }
+        else if (!IsValidSpace(space))
+        {
+            reader.Problem($"{SpaceSetting} must be letters, digits, '-' or '_' (at most 128 characters).");
+        }
+        else
+        {
+            Space = space;
         }
 
-        if (!IsValidSpace(space))
-        {
-            throw new IndentConfigurationException($"{SpaceSetting} must be letters, digits, '-' or '_' (at most 128 characters).");
-        }
-
-        var options = new IndentOptions { Space = space.Trim() };
-        var baseUrl = configuration[BaseUrlSetting];
-        if (!string.IsNullOrWhiteSpace(baseUrl))
-        {
-            if (!Uri.TryCreate(baseUrl.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
-            {
-                throw new IndentConfigurationException($"{BaseUrlSetting} must be an absolute http(s) URL, such as {DefaultBaseUrl}.");
-            }
-
-            options.BaseUrl = uri;
-        }
-
-        return options;
+        BaseUrl = reader.AbsoluteUrl(BaseUrlSetting, BaseUrl, httpsOnly: false, DefaultBaseUrl)!;
     }
 
     internal static bool IsValidSpace(string space) =>

@@ -35,113 +35,146 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var started = input.Continued?.StartedAt ?? context.CurrentUtcDateTime;
-        var deadlineAt = started.AddSeconds(input.DeadlineSeconds);
-        var polls = input.Continued?.PollCount ?? 0;
+        // The one exit path: whatever branch returns, timers still outstanding (the deadline) are cancelled here.
+        using var outstanding = new CancellationTokenSource();
+        try
+        {
+            return await new Run(context, input).ExecuteAsync(outstanding.Token);
+        }
+        finally
+        {
+            outstanding.Cancel();
+        }
+    }
+
+    /// <summary>One execution's state: the petition, the clock and the poll count, and how to report them.</summary>
+    sealed class Run(TaskOrchestrationContext context, ApprovalInput input)
+    {
+        readonly DateTime started = input.Continued?.StartedAt ?? context.CurrentUtcDateTime;
+        int polls = input.Continued?.PollCount ?? 0;
         string? petitionName = input.Continued?.PetitionName;
 
-        ApprovalResult Finish(string status, string? decidedBy, string? detail, PasswordResetOutcome? result = null)
+        public async Task<ApprovalResult> ExecuteAsync(CancellationToken outstanding)
         {
-            context.SetCustomStatus(new ApprovalProgressStatus(status, petitionName, Elapsed(context, started), polls, null, decidedBy, detail));
-            return new ApprovalResult(status, petitionName, decidedBy, detail, polls, context.CurrentUtcDateTime, result);
-        }
-
-        if (petitionName is null)
-        {
-            context.SetCustomStatus(new ApprovalProgressStatus(ApprovalStatuses.Pending, null, 0, 0, null, null, null));
-            try
+            var deadlineAt = started.AddSeconds(input.DeadlineSeconds);
+            if (petitionName is null)
             {
-                var created = await context.CallActivityAsync<PetitionRef>(
-                    nameof(CreatePetitionActivity), new CreatePetitionInput(context.InstanceId, input.Action, input.UserId, input.Reason), IndentRetry);
-                petitionName = created.Name;
-            }
-            catch (TaskFailedException e)
-            {
-                return Finish(ApprovalStatuses.Failed, null, "could not create the Indent petition: " + Describe(e));
-            }
-        }
-
-        var decision = context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision);
-        var cancel = context.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel);
-        using var deadlineCancel = new CancellationTokenSource();
-        var deadline = context.CreateTimer(deadlineAt, deadlineCancel.Token);
-        var interval = TimeSpan.FromSeconds(Math.Max(1, input.Continued?.IntervalSeconds ?? input.PollInitialSeconds));
-        var cap = TimeSpan.FromSeconds(Math.Max(input.PollInitialSeconds, input.PollMaxSeconds));
-
-        for (var wait = 0; wait < MaxWaitsPerExecution; wait++)
-        {
-            var nextPoll = context.CurrentUtcDateTime + interval;
-            if (nextPoll > deadlineAt)
-            {
-                nextPoll = deadlineAt;
-            }
-
-            context.SetCustomStatus(new ApprovalProgressStatus(ApprovalStatuses.AwaitingApproval, petitionName, Elapsed(context, started), polls, nextPoll, null, null));
-            using var pollCancel = new CancellationTokenSource();
-            var poll = context.CreateTimer(nextPoll, pollCancel.Token);
-            var winner = await Task.WhenAny(decision, cancel, deadline, poll);
-            if (winner != poll)
-            {
-                pollCancel.Cancel();
-            }
-
-            if (winner == cancel)
-            {
-                deadlineCancel.Cancel();
-                var why = cancel.Result?.Reason;
-                await CloseAsync(context, petitionName, "cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
-                return Finish(ApprovalStatuses.Cancelled, null, string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
-            }
-
-            if (winner == decision)
-            {
-                // The webhook is a hint, never proof. Listen again only now that this wait has completed.
-                decision = context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision);
-            }
-            else if (winner == poll)
-            {
-                polls++;
-                interval = PollSchedule.Next(interval, cap);
-            }
-
-            var snapshot = await ReadAsync(context, petitionName);
-            if (snapshot is { IsGranted: true })
-            {
-                if (winner != deadline)
-                {
-                    deadlineCancel.Cancel();
-                }
-
-                context.SetCustomStatus(new ApprovalProgressStatus(ApprovalStatuses.Approved, petitionName, Elapsed(context, started), polls, null, snapshot.DecidedBy, null));
+                Report(ApprovalStatuses.Pending);
                 try
                 {
-                    var outcome = await context.CallActivityAsync<PasswordResetOutcome>(
-                        nameof(ResetPasswordActivity), new ResetPasswordInput(context.InstanceId, input.UserId, petitionName), ActionRetry);
-                    return Finish(ApprovalStatuses.Completed, snapshot.DecidedBy, "password reset", outcome);
+                    var created = await context.CallActivityAsync<PetitionRef>(
+                        nameof(CreatePetitionActivity), new CreatePetitionInput(context.InstanceId, input.Action, input.UserId, input.Reason), IndentRetry);
+                    petitionName = created.Name;
                 }
                 catch (TaskFailedException e)
                 {
-                    return Finish(ApprovalStatuses.Failed, snapshot.DecidedBy, "the password reset failed: " + Describe(e));
+                    return Finish(ApprovalStatuses.Failed, detail: "could not create the Indent petition: " + Describe(e));
                 }
             }
 
-            if (snapshot is { IsRefused: true })
+            var decision = context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
+            var cancel = context.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel, CancellationToken.None);
+            var deadline = context.CreateTimer(deadlineAt, outstanding);
+            var interval = TimeSpan.FromSeconds(Math.Max(1, input.Continued?.IntervalSeconds ?? input.PollInitialSeconds));
+            var cap = TimeSpan.FromSeconds(Math.Max(input.PollInitialSeconds, input.PollMaxSeconds));
+
+            for (var wait = 0; wait < MaxWaitsPerExecution; wait++)
             {
-                deadlineCancel.Cancel();
-                return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
+                var nextPoll = context.CurrentUtcDateTime + interval;
+                if (nextPoll > deadlineAt)
+                {
+                    nextPoll = deadlineAt;
+                }
+
+                Report(ApprovalStatuses.AwaitingApproval, nextPoll: nextPoll);
+                using var pollCancel = new CancellationTokenSource();
+                var poll = context.CreateTimer(nextPoll, pollCancel.Token);
+                var winner = await Task.WhenAny(decision, cancel, deadline, poll);
+                if (winner != poll)
+                {
+                    pollCancel.Cancel();
+                }
+
+                if (winner == cancel)
+                {
+                    var why = cancel.Result?.Reason;
+                    await CloseAsync("cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                    return Finish(ApprovalStatuses.Cancelled, detail: string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
+                }
+
+                if (winner == decision)
+                {
+                    // The webhook is a hint, never proof. Listen again only now that this wait has completed.
+                    decision = context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
+                }
+                else if (winner == poll)
+                {
+                    polls++;
+                    interval = PollSchedule.Next(interval, cap);
+                }
+
+                var snapshot = await ReadAsync(context, petitionName);
+                if (snapshot is { IsGranted: true })
+                {
+                    Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
+                    try
+                    {
+                        var outcome = await context.CallActivityAsync<PasswordResetOutcome>(
+                            nameof(ResetPasswordActivity), new ResetPasswordInput(context.InstanceId, input.UserId, petitionName), ActionRetry);
+                        return Finish(ApprovalStatuses.Completed, snapshot.DecidedBy, "password reset", outcome);
+                    }
+                    catch (TaskFailedException e)
+                    {
+                        return Finish(ApprovalStatuses.Failed, snapshot.DecidedBy, "the password reset failed: " + Describe(e));
+                    }
+                }
+
+                if (snapshot is { IsRefused: true })
+                {
+                    return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
+                }
+
+                if (winner == deadline)
+                {
+                    await CloseAsync("no decision before the deadline");
+                    return Finish(ApprovalStatuses.Expired, detail: "no decision before the deadline");
+                }
             }
 
-            if (winner == deadline)
-            {
-                await CloseAsync(context, petitionName, "no decision before the deadline");
-                return Finish(ApprovalStatuses.Expired, null, "no decision before the deadline");
-            }
+            // A long wait: start a fresh history, keeping the petition, the clock and any events not yet handled.
+            context.ContinueAsNew(input with { Continued = new ApprovalContinuation(petitionName, started, polls, (int)interval.TotalSeconds) }, preserveUnprocessedEvents: true);
+            return Finish(ApprovalStatuses.AwaitingApproval, detail: "continued as new");
         }
 
-        // A long wait: start a fresh history, keeping the petition, the clock and any events not yet handled.
-        deadlineCancel.Cancel();
-        context.ContinueAsNew(input with { Continued = new ApprovalContinuation(petitionName, started, polls, (int)interval.TotalSeconds) }, preserveUnprocessedEvents: true);
-        return Finish(ApprovalStatuses.AwaitingApproval, null, "continued as new");
+        void Report(string status, DateTime? nextPoll = null, string? decidedBy = null, string? detail = null) =>
+            context.SetCustomStatus(new ApprovalProgressStatus
+            {
+                Status = status,
+                Petition = petitionName,
+                ElapsedSeconds = (int)(context.CurrentUtcDateTime - started).TotalSeconds,
+                PollCount = polls,
+                NextPollAt = nextPoll,
+                DecidedBy = decidedBy,
+                Detail = detail,
+            });
+
+        ApprovalResult Finish(string status, string? decidedBy = null, string? detail = null, PasswordResetOutcome? result = null)
+        {
+            Report(status, decidedBy: decidedBy, detail: detail);
+            return new ApprovalResult(status, petitionName, decidedBy, detail, polls, context.CurrentUtcDateTime, result);
+        }
+
+        async Task CloseAsync(string reason)
+        {
+            try
+            {
+                await context.CallActivityAsync(nameof(ClosePetitionActivity), new ClosePetitionInput(context.InstanceId, petitionName!, reason), IndentRetry);
+            }
+            catch (TaskFailedException)
+            {
+                // Best effort: the workflow has ended either way and will never act on this petition.
+            }
+        }
     }
 
     static async Task<PetitionSnapshot?> ReadAsync(TaskOrchestrationContext context, string petitionName)
@@ -156,20 +189,6 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             return null;
         }
     }
-
-    static async Task CloseAsync(TaskOrchestrationContext context, string petitionName, string reason)
-    {
-        try
-        {
-            await context.CallActivityAsync(nameof(ClosePetitionActivity), new ClosePetitionInput(context.InstanceId, petitionName, reason), IndentRetry);
-        }
-        catch (TaskFailedException)
-        {
-            // Best effort: the workflow has ended either way and will never act on this petition.
-        }
-    }
-
-    static int Elapsed(TaskOrchestrationContext context, DateTime started) => (int)(context.CurrentUtcDateTime - started).TotalSeconds;
 
     static string Describe(TaskFailedException e) => e.FailureDetails.ErrorMessage is { Length: > 300 } m ? m[..300] : e.FailureDetails.ErrorMessage;
 }

@@ -70,14 +70,16 @@ public sealed record ClosePetitionInput(string InstanceId, string PetitionName, 
 public sealed record ResetPasswordInput(string InstanceId, string UserId, string PetitionName);
 
 /// <summary>Custom status: what Durable Functions Monitor and <c>GET /api/approvals/{id}</c> show while it runs.</summary>
-public sealed record ApprovalProgressStatus(
-    string Status,
-    string? Petition,
-    int ElapsedSeconds,
-    int PollCount,
-    DateTime? NextPollAt,
-    string? DecidedBy,
-    string? Detail);
+public sealed record ApprovalProgressStatus
+{
+    public required string Status { get; init; }
+    public string? Petition { get; init; }
+    public int ElapsedSeconds { get; init; }
+    public int PollCount { get; init; }
+    public DateTime? NextPollAt { get; init; }
+    public string? DecidedBy { get; init; }
+    public string? Detail { get; init; }
+}
 
 /// <summary>The orchestration's typed outcome.</summary>
 public sealed record ApprovalResult(

@@ -1,10 +1,9 @@
-using System.Globalization;
-using Microsoft.Extensions.Configuration;
+using Approvals.Core.Settings;
 
 namespace Approvals.Core.Workflow;
 
 /// <summary>Workflow timing, read once at start by the HTTP starter and carried in each orchestration's input.</summary>
-public sealed class WorkflowOptions
+public sealed class WorkflowOptions : SettingsOptions
 {
     public const string PollInitialSetting = "APPROVALS_POLL_INITIAL_SECONDS";
     public const string PollMaxSetting = "APPROVALS_POLL_MAX_SECONDS";
@@ -25,29 +24,12 @@ public sealed class WorkflowOptions
 
     public const int MinDeadlineSeconds = 5;
 
-    public static WorkflowOptions FromConfiguration(IConfiguration configuration)
+    protected override void Read(SettingReader reader)
     {
-        var options = new WorkflowOptions();
-        options.PollInitialSeconds = Read(configuration, PollInitialSetting, options.PollInitialSeconds, 1, 3600);
-        options.PollMaxSeconds = Read(configuration, PollMaxSetting, options.PollMaxSeconds, options.PollInitialSeconds, 86_400);
-        options.MaxDeadlineSeconds = Read(configuration, MaxDeadlineSetting, options.MaxDeadlineSeconds, MinDeadlineSeconds, 31 * 86_400);
-        options.DefaultDeadlineSeconds = Read(configuration, DefaultDeadlineSetting, Math.Min(options.DefaultDeadlineSeconds, options.MaxDeadlineSeconds), MinDeadlineSeconds, options.MaxDeadlineSeconds);
-        return options;
-    }
-
-    static int Read(IConfiguration configuration, string setting, int fallback, int min, int max)
-    {
-        var text = configuration[setting];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            throw new InvalidOperationException($"{setting} must be a whole number of seconds from {min} to {max}.");
-        }
-
-        return value;
+        ArgumentNullException.ThrowIfNull(reader);
+        PollInitialSeconds = reader.WholeNumber(PollInitialSetting, PollInitialSeconds, 1, 3600);
+        PollMaxSeconds = reader.WholeNumber(PollMaxSetting, Math.Max(PollMaxSeconds, PollInitialSeconds), PollInitialSeconds, 86_400);
+        MaxDeadlineSeconds = reader.WholeNumber(MaxDeadlineSetting, MaxDeadlineSeconds, MinDeadlineSeconds, 31 * 86_400);
+        DefaultDeadlineSeconds = reader.WholeNumber(DefaultDeadlineSetting, Math.Min(DefaultDeadlineSeconds, MaxDeadlineSeconds), MinDeadlineSeconds, MaxDeadlineSeconds);
     }
 }

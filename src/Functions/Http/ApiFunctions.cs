@@ -7,32 +7,33 @@ using Microsoft.DurableTask.Client;
 
 namespace Approvals.Functions.Http;
 
-/// <summary>The public HTTP contract as Functions: each a one-line hand-off to <see cref="ApprovalsApi"/> in Core.</summary>
+/// <summary>The route table of <see cref="ApprovalsApiRoutes"/> as Functions: each a one-line hand-off to
+/// <see cref="ApprovalsApi"/> in Core. (Function routes must be attribute constants, so they name the same constants.)</summary>
 public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook)
 {
     [Function("StartPasswordReset")]
     public async Task<IActionResult> Start(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "password-resets")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApprovalsApiRoutes.PasswordResets)] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.StartPasswordResetAsync(request, client, request.HttpContext.RequestAborted));
 
     [Function("GetApproval")]
     public async Task<IActionResult> Status(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "approvals/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApprovalsApiRoutes.Approval)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.GetStatusAsync(id, client, request.HttpContext.RequestAborted));
 
     [Function("CancelApproval")]
     public async Task<IActionResult> Cancel(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "approvals/{id}/cancel")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApprovalsApiRoutes.Cancel)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.CancelAsync(id, request, client, request.HttpContext.RequestAborted));
 
     [Function("GetApprovalHistory")]
     public async Task<IActionResult> History(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "approvals/{id}/history")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApprovalsApiRoutes.History)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.GetHistoryAsync(id, client, request.HttpContext.RequestAborted));
@@ -40,13 +41,13 @@ public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook
     /// <summary>Anonymous at the Functions level: the v0 signature is its authentication, checked before anything else.</summary>
     [Function("IndentWebhook")]
     public async Task<IActionResult> Webhook(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/indent")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApprovalsApiRoutes.IndentWebhook)] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await webhook.HandleAsync(request, client, request.HttpContext.RequestAborted));
 
     [Function("Health")]
-    public static IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
-        new OkObjectResult(new { status = "ok" });
+    public static IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Health)] HttpRequest request) =>
+        new ResultAction(ApprovalsApi.Health());
 
     /// <summary>Runs a minimal-API <see cref="IResult"/> through the Functions ASP.NET Core integration.</summary>
     sealed class ResultAction(IResult result) : IActionResult

@@ -2,29 +2,47 @@ using Approvals.Core.Actions;
 using Approvals.Core.Workflow;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Approvals.Functions.Workflow;
 
-/// <summary>The orchestrator and activities from Core, bound as Functions under the names the orchestrator calls.</summary>
-public sealed class WorkflowFunctions(
-    CreatePetitionActivity createPetition,
-    GetPetitionActivity getPetition,
-    ClosePetitionActivity closePetition,
-    ResetPasswordActivity resetPassword)
+/// <summary>The orchestrator and activities from Core (<see cref="ApprovalsTasks"/>), bound as Functions under the names
+/// the orchestrator calls. Each activity wrapper resolves only its own activity and gives it a real context.</summary>
+public static class WorkflowFunctions
 {
     [Function(nameof(ApprovalOrchestrator))]
     public static Task<ApprovalResult> Orchestrate([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new ApprovalOrchestrator().RunAsync(context, context.GetInput<ApprovalInput>()!);
 
     [Function(nameof(CreatePetitionActivity))]
-    public Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input) => createPetition.RunAsync(null!, input);
+    public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);
 
     [Function(nameof(GetPetitionActivity))]
-    public Task<PetitionSnapshot> GetPetition([ActivityTrigger] GetPetitionInput input) => getPetition.RunAsync(null!, input);
+    public static Task<PetitionSnapshot> GetPetition([ActivityTrigger] GetPetitionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<GetPetitionActivity, GetPetitionInput, PetitionSnapshot>(input, instanceId, executionContext);
 
     [Function(nameof(ClosePetitionActivity))]
-    public Task<bool> ClosePetition([ActivityTrigger] ClosePetitionInput input) => closePetition.RunAsync(null!, input);
+    public static Task<bool> ClosePetition([ActivityTrigger] ClosePetitionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<ClosePetitionActivity, ClosePetitionInput, bool>(input, instanceId, executionContext);
 
     [Function(nameof(ResetPasswordActivity))]
-    public Task<PasswordResetOutcome> ResetPassword([ActivityTrigger] ResetPasswordInput input) => resetPassword.RunAsync(null!, input);
+    public static Task<PasswordResetOutcome> ResetPassword([ActivityTrigger] ResetPasswordInput input, string instanceId, FunctionContext executionContext) =>
+        Run<ResetPasswordActivity, ResetPasswordInput, PasswordResetOutcome>(input, instanceId, executionContext);
+
+    static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, string instanceId, FunctionContext executionContext)
+        where TActivity : TaskActivity<TInput, TOutput>
+    {
+        ArgumentNullException.ThrowIfNull(executionContext);
+        var activity = executionContext.InstanceServices.GetRequiredService<TActivity>();
+        return activity.RunAsync(new FunctionsActivityContext(typeof(TActivity).Name, instanceId), input);
+    }
+
+    /// <summary>What an activity knows of its invocation: its name and the orchestration instance that called it.</summary>
+    sealed class FunctionsActivityContext(TaskName name, string instanceId) : TaskActivityContext
+    {
+        public override TaskName Name { get; } = name;
+
+        public override string InstanceId { get; } = instanceId;
+    }
 }

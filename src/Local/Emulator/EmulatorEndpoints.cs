@@ -157,9 +157,9 @@ public static class EmulatorEndpoints
                 all.Count(p => p.Phase == IndentPhases.Granted),
                 all.Count(p => p.Phase == IndentPhases.Closed),
                 all.Count(p => p.Phase == IndentPhases.Revoked),
-                deliveries.Count(d => d.State == "pending"),
-                deliveries.Count(d => d.State == "delivered"),
-                deliveries.Count(d => d.State == "failed"),
+                deliveries.Count(d => d.State == DeliveryState.Pending),
+                deliveries.Count(d => d.State == DeliveryState.Delivered),
+                deliveries.Count(d => d.State == DeliveryState.Failed),
                 new Dictionary<string, long>(CallCounts)), EmulatorJsonContext.Default.EmulatorStats);
         });
         return app;

@@ -6,6 +6,18 @@ namespace Approvals.Local.Emulator;
 /// <summary>One attempt to deliver a webhook.</summary>
 public sealed record DeliveryAttempt(DateTimeOffset At, int? StatusCode, string? Error, DateTimeOffset? SentAt = null);
 
+/// <summary>Where a webhook delivery stands; written as <c>pending</c>, <c>delivered</c>, <c>failed</c>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DeliveryState>))]
+public enum DeliveryState
+{
+    [JsonStringEnumMemberName("pending")]
+    Pending,
+    [JsonStringEnumMemberName("delivered")]
+    Delivered,
+    [JsonStringEnumMemberName("failed")]
+    Failed,
+}
+
 /// <summary>A webhook delivery and its log.</summary>
 public sealed record Delivery
 {
@@ -16,7 +28,7 @@ public sealed record Delivery
     public string? Petition { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset NextAttemptAt { get; set; }
-    public string State { get; set; } = "pending";
+    public DeliveryState State { get; set; } = DeliveryState.Pending;
     public List<DeliveryAttempt> Attempts { get; init; } = [];
 }
 
@@ -31,7 +43,8 @@ public sealed record EmulatorStats(int Petitions, int Open, int Granted, int Clo
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    PropertyNameCaseInsensitive = true)]
+    PropertyNameCaseInsensitive = true,
+    UseStringEnumConverter = true)]
 [JsonSerializable(typeof(Delivery))]
 [JsonSerializable(typeof(ClaimRecord))]
 [JsonSerializable(typeof(DeliveriesResponse))]

@@ -4,23 +4,32 @@ namespace Approvals.Local.Emulator;
 
 /// <summary>Durable rows for the emulator: petitions, resources, claims and webhook deliveries as JSON documents.
 /// Without a data directory nothing is written (in memory only).</summary>
-public sealed class EmulatorStore : IDisposable
+public sealed class EmulatorStore(string? dataDirectory) : IDisposable
 {
-    readonly SqliteConnection? connection;
     readonly Lock gate = new();
+    SqliteConnection? connection;
+    bool disposed;
 
-    public EmulatorStore(string? dataDirectory)
+    public bool IsDurable => dataDirectory is not null;
+
+    /// <summary>Opens (and creates) the database on first use, under the gate; <c>null</c> when in memory.</summary>
+    SqliteConnection? Connection()
     {
-        if (dataDirectory is null)
+        if (dataDirectory is null || disposed)
         {
-            return;
+            return null;
+        }
+
+        if (connection is not null)
+        {
+            return connection;
         }
 
         Actions.OwnerOnly.Directory(dataDirectory);
         var path = Path.Combine(dataDirectory, "indent-emulator.db");
-        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
+        var opened = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        opened.Open();
+        using var command = opened.CreateCommand();
         command.CommandText = """
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
@@ -31,19 +40,19 @@ public sealed class EmulatorStore : IDisposable
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
-    }
 
-    public bool IsDurable => connection is not null;
+        return connection = opened;
+    }
 
     public void Put(string kind, string key, long seq, string json)
     {
-        if (connection is null)
-        {
-            return;
-        }
-
         lock (gate)
         {
+            if (Connection() is not { } connection)
+            {
+                return;
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = "INSERT INTO documents (kind, key, seq, json) VALUES ($kind, $key, $seq, $json) ON CONFLICT(kind, key) DO UPDATE SET json = excluded.json";
             command.Parameters.AddWithValue("$kind", kind);
@@ -56,13 +65,13 @@ public sealed class EmulatorStore : IDisposable
 
     public IReadOnlyList<(string Key, long Seq, string Json)> All(string kind)
     {
-        if (connection is null)
-        {
-            return [];
-        }
-
         lock (gate)
         {
+            if (Connection() is not { } connection)
+            {
+                return [];
+            }
+
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT key, seq, json FROM documents WHERE kind = $kind ORDER BY seq";
             command.Parameters.AddWithValue("$kind", kind);
@@ -77,5 +86,12 @@ public sealed class EmulatorStore : IDisposable
         }
     }
 
-    public void Dispose() => connection?.Dispose();
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            connection?.Dispose();
+        }
+    }
 }

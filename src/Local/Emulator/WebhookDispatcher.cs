@@ -24,31 +24,56 @@ public sealed class WebhookDispatcher : BackgroundService
     readonly SemaphoreSlim inFlight = new(128);
     readonly PriorityQueue<string, DateTimeOffset> due = new();
     readonly Lock dueGate = new();
+    readonly Lock loadGate = new();
+    readonly Lock recordGate = new();
+    bool loaded;
     long sequence;
 
     public WebhookDispatcher(IndentEmulator emulator, IHttpClientFactory httpFactory, TimeProvider time, FaultInjector faults, ILogger<WebhookDispatcher> logger)
     {
+        ArgumentNullException.ThrowIfNull(emulator);
         this.emulator = emulator;
         this.httpFactory = httpFactory;
         this.time = time;
         this.faults = faults;
         this.logger = logger;
-        foreach (var (_, seq, json) in emulator.Store.All("delivery"))
-        {
-            var delivery = JsonSerializer.Deserialize(json, EmulatorJsonContext.Default.Delivery)!;
-            deliveries[delivery.Id] = delivery;
-            order.Enqueue(delivery.Id);
-            sequence = Math.Max(sequence, seq);
-            if (delivery.State == "pending")
-            {
-                due.Enqueue(delivery.Id, delivery.NextAttemptAt);
-            }
-        }
-
         emulator.EventsRaised += Enqueue;
     }
 
-    public IReadOnlyList<Delivery> Deliveries => order.Select(id => deliveries[id]).ToList();
+    public IReadOnlyList<Delivery> Deliveries
+    {
+        get
+        {
+            EnsureLoaded();
+            return order.Select(id => deliveries[id]).ToList();
+        }
+    }
+
+    /// <summary>Reads stored deliveries once, on first use (no I/O in the constructor); pending ones are rescheduled.</summary>
+    void EnsureLoaded()
+    {
+        lock (loadGate)
+        {
+            if (loaded)
+            {
+                return;
+            }
+
+            foreach (var (_, seq, json) in emulator.Store.All("delivery"))
+            {
+                var delivery = JsonSerializer.Deserialize(json, EmulatorJsonContext.Default.Delivery)!;
+                deliveries[delivery.Id] = delivery;
+                order.Enqueue(delivery.Id);
+                sequence = Math.Max(sequence, seq);
+                if (delivery.State == DeliveryState.Pending)
+                {
+                    Schedule(delivery.Id, delivery.NextAttemptAt);
+                }
+            }
+
+            loaded = true;
+        }
+    }
 
     /// <summary>One delivery per transition and URL: the events of one transition (an approval's
     /// <c>access/approve</c> and <c>access/grant</c>) travel together in one body, as Indent batches them.</summary>
@@ -58,6 +83,8 @@ public sealed class WebhookDispatcher : BackgroundService
         {
             return;
         }
+
+        EnsureLoaded();
 
         var now = time.GetUtcNow();
         var body = JsonSerializer.Serialize(new WebhookPayload { Events = events }, IndentJsonContext.Default.WebhookPayload);
@@ -92,7 +119,7 @@ public sealed class WebhookDispatcher : BackgroundService
 
     void Persist(Delivery delivery)
     {
-        lock (delivery)
+        lock (recordGate)
         {
             emulator.Store.Put("delivery", delivery.Id, Interlocked.Increment(ref sequence), JsonSerializer.Serialize(delivery, EmulatorJsonContext.Default.Delivery));
         }
@@ -100,6 +127,7 @@ public sealed class WebhookDispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        EnsureLoaded();
         // A queue ordered by next attempt time: each wake starts what is due, at most 128 deliveries in flight.
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -128,7 +156,7 @@ public sealed class WebhookDispatcher : BackgroundService
                     break;
                 }
 
-                if (!deliveries.TryGetValue(id, out var delivery) || delivery.State != "pending")
+                if (!deliveries.TryGetValue(id, out var delivery) || delivery.State != DeliveryState.Pending)
                 {
                     continue;
                 }
@@ -221,16 +249,16 @@ public sealed class WebhookDispatcher : BackgroundService
     void Record(Delivery delivery, DeliveryAttempt attempt, bool delivered)
     {
         var options = emulator.Options;
-        lock (delivery)
+        lock (recordGate)
         {
             delivery.Attempts.Add(attempt);
             if (delivered)
             {
-                delivery.State = "delivered";
+                delivery.State = DeliveryState.Delivered;
             }
             else if (delivery.Attempts.Count >= options.MaxDeliveryAttempts)
             {
-                delivery.State = "failed";
+                delivery.State = DeliveryState.Failed;
                 logger.LogWarning("Webhook {Event} for petition {Petition} to {Url} failed after {Attempts} attempts", delivery.EventType, delivery.Petition, delivery.Url, delivery.Attempts.Count);
             }
             else

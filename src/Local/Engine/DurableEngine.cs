@@ -4,23 +4,27 @@ using DurableTask.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Approvals.Core.Settings;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Engine;
 
-/// <summary>Which durable backend the local host runs on.</summary>
-public sealed class EngineOptions
+/// <summary>Which durable backend the local host runs on, from <c>AzureWebJobsStorage</c>, <c>TASKHUB_NAME</c> and the
+/// engine's tuning knobs.</summary>
+public sealed class EngineOptions : SettingsOptions
 {
     public const string StorageSetting = "AzureWebJobsStorage";
     public const string TaskHubSetting = "TASKHUB_NAME";
 
     /// <summary>Azure Storage engine only: the longest an idle worker waits between queue polls (milliseconds).</summary>
     public const string QueuePollingSetting = "APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS";
+
+    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible (seconds).</summary>
+    public const string VisibilityTimeoutSetting = "APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS";
 
     /// <summary>An Azure Storage connection string (e.g. <c>UseDevelopmentStorage=true</c> for Azurite); <c>null</c> for in memory.</summary>
     public string? StorageConnectionString { get; set; }
@@ -33,48 +37,72 @@ public sealed class EngineOptions
     /// <summary>How often an idle Azure Storage worker polls its queues at most (Durable Functions' maxQueuePollingInterval).</summary>
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible (<c>APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS</c>).</summary>
+    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    public const string VisibilityTimeoutSetting = "APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS";
+    public bool IsDurable => StorageConnectionString is not null;
 
     public static bool IsValidTaskHub(string name) => Regex.IsMatch(name, "^[A-Za-z][A-Za-z0-9]{2,44}$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+
+    protected override void Read(SettingReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        StorageConnectionString = reader.Text(StorageSetting);
+        if (reader.Text(TaskHubSetting) is { } hub)
+        {
+            if (IsValidTaskHub(hub))
+            {
+                TaskHub = hub;
+            }
+            else
+            {
+                reader.Problem($"{TaskHubSetting} must be 3 to 45 letters and digits, starting with a letter.");
+            }
+        }
+
+        MaxQueuePollingInterval = TimeSpan.FromMilliseconds(reader.WholeNumber(QueuePollingSetting, (int)MaxQueuePollingInterval.TotalMilliseconds, 1, 60_000, "milliseconds"));
+        VisibilityTimeout = TimeSpan.FromSeconds(reader.WholeNumber(VisibilityTimeoutSetting, (int)VisibilityTimeout.TotalSeconds, 1, 3600));
+    }
 }
 
 /// <summary>The embedded durable engine: DurableTask's in-process gRPC sidecar (<c>TaskHubGrpcServer</c>) over the
-/// in-memory service or over Azure Storage, the very backend Durable Functions uses in Azure. The worker and client
-/// of the host connect to it over a loopback HTTP/2 channel.</summary>
-public sealed class DurableEngine : IAsyncDisposable
+/// in-memory service or over Azure Storage, the very backend Durable Functions uses in Azure. A hosted service, added
+/// before the durable worker so it is listening when the worker connects; the worker and client of the host reach it
+/// over <see cref="Channel"/>, a loopback HTTP/2 channel whose port is chosen up front.</summary>
+public sealed class DurableEngine : IHostedService, IAsyncDisposable
 {
-    readonly WebApplication sidecar;
+    readonly EngineOptions options;
+    readonly ILoggerFactory loggerFactory;
+    readonly int port;
+    WebApplication? sidecar;
+    EngineService? service;
 
-    DurableEngine(WebApplication sidecar, GrpcChannel channel, EngineService service, string description, bool durable)
+    public DurableEngine(EngineOptions options, ILoggerFactory loggerFactory)
     {
-        this.sidecar = sidecar;
-        Channel = channel;
-        Service = service;
-        Description = description;
-        IsDurable = durable;
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+        this.loggerFactory = loggerFactory;
+        port = Hosting.FreePorts.Pick(System.Net.IPAddress.Loopback);
+        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 64 * 1024 * 1024,
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
+        });
+        Description = options.IsDurable
+            ? $"Azure Storage (task hub '{options.TaskHub}', {DescribeStorage(options.StorageConnectionString!)}) — approvals survive a restart"
+            : "in memory — pending approvals do not survive a restart (set AzureWebJobsStorage for a durable backend)";
     }
 
     public GrpcChannel Channel { get; }
-    public EngineService Service { get; }
+    public EngineService Service => service ?? throw new InvalidOperationException("The durable engine has not started.");
     public string Description { get; }
-    public bool IsDurable { get; }
+    public bool IsDurable => options.IsDurable;
 
-    public static async Task<DurableEngine> StartAsync(EngineOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
         IOrchestrationService inner;
-        string description;
-        var durable = options.StorageConnectionString is not null;
-        if (durable)
+        if (options.IsDurable)
         {
-            if (!EngineOptions.IsValidTaskHub(options.TaskHub))
-            {
-                throw new InvalidOperationException($"{EngineOptions.TaskHubSetting} must be 3 to 45 letters and digits, starting with a letter.");
-            }
-
             var storage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
             {
                 TaskHubName = options.TaskHub,
@@ -93,19 +121,17 @@ public sealed class DurableEngine : IAsyncDisposable
             });
             await storage.CreateIfNotExistsAsync();
             inner = storage;
-            description = $"Azure Storage (task hub '{options.TaskHub}', {DescribeStorage(options.StorageConnectionString!)}) — approvals survive a restart";
         }
         else
         {
             inner = new InMemoryOrchestrationService(loggerFactory);
-            description = "in memory — pending approvals do not survive a restart (set AzureWebJobsStorage for a durable backend)";
         }
 
-        var service = new EngineService(inner, durable ? Math.Min(options.MaxConcurrency, 200) : options.MaxConcurrency, recordHistory: !durable);
+        service = new EngineService(inner, options.IsDurable ? Math.Min(options.MaxConcurrency, 200) : options.MaxConcurrency, recordHistory: !options.IsDurable);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(System.Net.IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(System.Net.IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2);
             // The worker's work-item stream, activity completions and client calls share this connection: the
             // default 100 concurrent streams would queue calls under load.
             k.Limits.Http2.MaxStreamsPerConnection = 2000;
@@ -116,16 +142,17 @@ public sealed class DurableEngine : IAsyncDisposable
         builder.Services.AddSingleton<IOrchestrationService>(service);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
-        var app = builder.Build();
-        app.MapGrpcService<TaskHubGrpcServer>();
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        sidecar = builder.Build();
+        sidecar.MapGrpcService<TaskHubGrpcServer>();
+        await sidecar.StartAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (sidecar is not null)
         {
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
-            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
-        });
-        return new DurableEngine(app, channel, service, description, durable);
+            await sidecar.StopAsync(cancellationToken);
+        }
     }
 
     static string DescribeStorage(string connectionString) =>
@@ -135,9 +162,12 @@ public sealed class DurableEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await sidecar.StopAsync();
-        await sidecar.DisposeAsync();
+        if (sidecar is not null)
+        {
+            await sidecar.DisposeAsync();
+        }
+
         Channel.Dispose();
-        (Service.Inner as IDisposable)?.Dispose();
+        (service?.Inner as IDisposable)?.Dispose();
     }
 }

@@ -17,7 +17,7 @@ public sealed class IndentApprovalsTests
         public void Report(ApprovalProgress value) => Lines.Add(value.ToString()!);
     }
 
-    static async Task<(ApprovalResult Result, List<string> Lines, LoopbackServer Server)> RunAsync(Func<int, string> phaseOnRead, ApprovalRequest? request = null)
+    static async Task<(IndentApprovalResult Result, List<string> Lines, LoopbackServer Server)> RunAsync(Func<int, string> phaseOnRead, ApprovalRequest? request = null)
     {
         var reads = 0;
         var server = await LoopbackServer.StartAsync((ctx, req) =>

@@ -68,9 +68,9 @@ public sealed class WebhookDeliveryTests
         await indent.StartAsync();
 
         indent.Emulator.Create(NewPetition(), "petra@acme.test");
-        var delivery = await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.Single(), d => d.State != "pending");
+        var delivery = await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.Single(), d => d.State != DeliveryState.Pending);
 
-        Assert.Equal("delivered", delivery.State);
+        Assert.Equal(DeliveryState.Delivered, delivery.State);
         Assert.Equal([503, 503, 200], delivery.Attempts.Select(a => a.StatusCode));
         var times = attempts.ToArray();
         Assert.True(times[2] - times[1] > times[1] - times[0] - TimeSpan.FromMilliseconds(20), "backoff grows");
@@ -84,9 +84,9 @@ public sealed class WebhookDeliveryTests
         await indent.StartAsync();
 
         indent.Emulator.Create(NewPetition(), "petra@acme.test");
-        var delivery = await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.Single(), d => d.State != "pending");
+        var delivery = await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.Single(), d => d.State != DeliveryState.Pending);
 
-        Assert.Equal("failed", delivery.State);
+        Assert.Equal(DeliveryState.Failed, delivery.State);
         Assert.Equal(3, delivery.Attempts.Count);
     }
 
@@ -101,7 +101,7 @@ public sealed class WebhookDeliveryTests
 
         indent.Faults.Set(new FaultSpec { DropWebhooks = 1 });
         indent.Emulator.Create(NewPetition(), "petra@acme.test");
-        await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.Count(d => d.State == "delivered"), n => n == 1);
+        await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.Count(d => d.State == DeliveryState.Delivered), n => n == 1);
         indent.Faults.Set(new FaultSpec { DuplicateWebhooks = 1 });
         indent.Emulator.Create(NewPetition(), "petra@acme.test");
         await indent.EventuallyAsync(() => received.Count, n => n >= 2);
@@ -147,7 +147,7 @@ public sealed class WebhookDeliveryTests
         second.Emulator.Claim(name, new IndentEvent { EventType = IndentEventTypes.Approve, Id = "c-1" }, "mary@acme.test");
 
         await second.StartAsync();
-        await second.EventuallyAsync(() => second.Dispatcher.Deliveries.Count(d => d.State == "delivered"), n => n == 2);
+        await second.EventuallyAsync(() => second.Dispatcher.Deliveries.Count(d => d.State == DeliveryState.Delivered), n => n == 2);
 
         Assert.Equal(2, received.Count);
         Assert.Equal(2, received.Select(r => r.Body).Distinct().Count());

@@ -1,0 +1,22 @@
+using Approvals.Core.Actions;
+using Approvals.Core.Secrets;
+using Approvals.Core.Settings;
+
+namespace Approvals.Core;
+
+/// <summary>Where Azure's services are: Key Vault (secrets and temporary credentials) and Microsoft Graph.</summary>
+public sealed class AzureOptions : SettingsOptions
+{
+    /// <summary><c>KEY_VAULT_URI</c>; <c>null</c> when unset (secrets then come from configuration).</summary>
+    public Uri? KeyVaultUri { get; set; }
+
+    /// <summary><c>GRAPH_BASE_URL</c>, ending in '/'; Microsoft Graph v1.0 by default (sovereign clouds override it).</summary>
+    public Uri GraphBaseUrl { get; set; } = EntraUserDirectory.DefaultGraphBaseUrl;
+
+    protected override void Read(SettingReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        KeyVaultUri = reader.AbsoluteUrl(KeyVaultSecretProvider.VaultUriSetting, null, httpsOnly: true, "https://kv-approvals.vault.azure.net/");
+        GraphBaseUrl = reader.AbsoluteUrl(EntraUserDirectory.GraphBaseUrlSetting, GraphBaseUrl, httpsOnly: true, EntraUserDirectory.DefaultGraphBaseUrl.ToString(), asDirectory: true)!;
+    }
+}

@@ -1,0 +1,35 @@
+using Approvals.Core.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask.Client;
+
+namespace Approvals.Core.Http;
+
+/// <summary>The public HTTP contract as one route table. The local host maps it; the Functions app binds one
+/// <c>[Function]</c> per route to the same <see cref="ApprovalsApi"/> handlers (Functions routes are attributes, so
+/// they cannot come from here; a test checks the two tables agree).</summary>
+public static class ApprovalsApiRoutes
+{
+    public const string Prefix = "/api";
+    public const string PasswordResets = "password-resets";
+    public const string Approval = "approvals/{id}";
+    public const string Cancel = "approvals/{id}/cancel";
+    public const string History = "approvals/{id}/history";
+    public const string IndentWebhook = "webhooks/indent";
+    public const string Health = "health";
+
+    /// <summary>Maps every API route under <see cref="Prefix"/>, with a problem+json 404 for anything else.</summary>
+    public static RouteGroupBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup(Prefix);
+        api.MapPost(PasswordResets, (HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.StartPasswordResetAsync(request, client, ct));
+        api.MapGet(Approval, (string id, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetStatusAsync(id, client, ct));
+        api.MapPost(Cancel, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.CancelAsync(id, request, client, ct));
+        api.MapGet(History, (string id, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetHistoryAsync(id, client, ct));
+        api.MapPost(IndentWebhook, (HttpRequest request, IndentWebhookEndpoint webhook, DurableTaskClient client, CancellationToken ct) => webhook.HandleAsync(request, client, ct));
+        api.MapGet(Health, ApprovalsApi.Health);
+        api.MapFallback(() => ApprovalsApi.Problem(StatusCodes.Status404NotFound, "Not found", "There is no such API route; see the README's HTTP API table."));
+        return api;
+    }
+}

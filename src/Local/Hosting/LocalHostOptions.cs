@@ -1,0 +1,33 @@
+using System.Net;
+using Approvals.Local.Emulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Local.Hosting;
+
+/// <summary>How to run the local host (from the command line or a test).</summary>
+public sealed class LocalHostOptions
+{
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; set; } = 7071;
+    public IPAddress BindAddress { get; set; } = IPAddress.Loopback;
+    public string? DataDirectory { get; set; }
+
+    /// <summary>When set, the emulator approves every petition after this many seconds.</summary>
+    public double? AutoApproveSeconds { get; set; }
+
+    /// <summary>Keep the emulator's petitions and webhook queue in SQLite. Default: with an explicit data directory or
+    /// on the Azure Storage engine (so a restart loses nothing); otherwise in memory.</summary>
+    public bool? PersistEmulator { get; init; }
+
+    /// <summary>Emulator auto-decision rules, in order (the first match decides).</summary>
+    public List<DecisionRule> Rules { get; init; } = [];
+
+    /// <summary>Log level for the console (the CLI keeps it quiet).</summary>
+    public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    public IConfiguration? Configuration { get; set; }
+
+    /// <summary>Extra logging (tests capture every line to scan it for secrets).</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace Approvals.Local.Hosting;
+
+/// <summary>A running local host: API, emulator, inbox and durable engine in one process.</summary>
+public sealed class RunningHost(WebApplication app, Uri baseAddress, bool emulated, string engineDescription, string dataDirectory, string? generatedSecretsFile) : IAsyncDisposable
+{
+    public WebApplication App { get; } = app;
+    public Uri BaseAddress { get; } = baseAddress;
+    public bool Emulated { get; } = emulated;
+    public string EngineDescription { get; } = engineDescription;
+    public string DataDirectory { get; } = dataDirectory;
+    public string? GeneratedSecretsFile { get; } = generatedSecretsFile;
+    public Uri Inbox => new(BaseAddress, "inbox");
+    public Uri Api => new(BaseAddress, "api/");
+    public Uri IndentApi => new(BaseAddress, "indent/v1");
+    public IServiceProvider Services => App.Services;
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
