@@ -70,6 +70,33 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Workflow_EveryTaskInCoresOneList_HasAFunctionOfItsName_AndNoOther()
+    {
+        var bound = Functions()
+            .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() is "activityTrigger" or "orchestrationTrigger"))
+            .Select(f => f.GetProperty("name").GetString())
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(ApprovalsTasks.Orchestrators.Concat(ApprovalsTasks.Activities).Select(t => t.Name).Order(StringComparer.Ordinal), bound);
+    }
+
+    [Fact]
+    public void HttpFunctions_RoutesAreTheRouteTables()
+    {
+        string[] table =
+        [
+            Core.Http.ApprovalsApiRoutes.PasswordResets, Core.Http.ApprovalsApiRoutes.Approval, Core.Http.ApprovalsApiRoutes.Cancel,
+            Core.Http.ApprovalsApiRoutes.History, Core.Http.ApprovalsApiRoutes.IndentWebhook, Core.Http.ApprovalsApiRoutes.Health,
+        ];
+        var routes = Functions().SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "httpTrigger")
+            .Select(b => b.GetProperty("route").GetString())
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(table.Order(StringComparer.Ordinal), routes);
+    }
+
+    [Fact]
     public void HostJson_TaskHubFromSetting_QueuePollingTunedForPromptApprovals()
     {
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });

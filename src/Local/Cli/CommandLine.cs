@@ -113,7 +113,7 @@ public static class CommandLine
         {
             host = await LocalHost.StartAsync(options, cancellationToken);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException or FormatException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException or FormatException or Microsoft.Extensions.Options.OptionsValidationException)
         {
             await error.WriteLineAsync("Could not start: " + e.Message);
             return ExitCodes.Usage;

@@ -49,7 +49,7 @@ public static class ResetPasswordClient
             await error.WriteLineAsync($"Could not reach the Approvals API: {e.Message}");
             return ExitCodes.Unreachable;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or Microsoft.Extensions.Options.OptionsValidationException)
         {
             await error.WriteLineAsync("Could not start: " + e.Message);
             return ExitCodes.Usage;

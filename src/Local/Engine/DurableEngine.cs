@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Grpc.Net.Client;
@@ -7,63 +6,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
-using Approvals.Core.Settings;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Engine;
-
-/// <summary>Which durable backend the local host runs on, from <c>AzureWebJobsStorage</c>, <c>TASKHUB_NAME</c> and the
-/// engine's tuning knobs.</summary>
-public sealed class EngineOptions : SettingsOptions
-{
-    public const string StorageSetting = "AzureWebJobsStorage";
-    public const string TaskHubSetting = "TASKHUB_NAME";
-
-    /// <summary>Azure Storage engine only: the longest an idle worker waits between queue polls (milliseconds).</summary>
-    public const string QueuePollingSetting = "APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS";
-
-    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible (seconds).</summary>
-    public const string VisibilityTimeoutSetting = "APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS";
-
-    /// <summary>An Azure Storage connection string (e.g. <c>UseDevelopmentStorage=true</c> for Azurite); <c>null</c> for in memory.</summary>
-    public string? StorageConnectionString { get; set; }
-
-    public string TaskHub { get; set; } = "approvals";
-
-    /// <summary>Concurrent orchestration and activity work items.</summary>
-    public int MaxConcurrency { get; set; } = 2000;
-
-    /// <summary>How often an idle Azure Storage worker polls its queues at most (Durable Functions' maxQueuePollingInterval).</summary>
-    public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible.</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    public bool IsDurable => StorageConnectionString is not null;
-
-    public static bool IsValidTaskHub(string name) => Regex.IsMatch(name, "^[A-Za-z][A-Za-z0-9]{2,44}$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
-
-    protected override void Read(SettingReader reader)
-    {
-        ArgumentNullException.ThrowIfNull(reader);
-        StorageConnectionString = reader.Text(StorageSetting);
-        if (reader.Text(TaskHubSetting) is { } hub)
-        {
-            if (IsValidTaskHub(hub))
-            {
-                TaskHub = hub;
-            }
-            else
-            {
-                reader.Problem($"{TaskHubSetting} must be 3 to 45 letters and digits, starting with a letter.");
-            }
-        }
-
-        MaxQueuePollingInterval = TimeSpan.FromMilliseconds(reader.WholeNumber(QueuePollingSetting, (int)MaxQueuePollingInterval.TotalMilliseconds, 1, 60_000, "milliseconds"));
-        VisibilityTimeout = TimeSpan.FromSeconds(reader.WholeNumber(VisibilityTimeoutSetting, (int)VisibilityTimeout.TotalSeconds, 1, 3600));
-    }
-}
 
 /// <summary>The embedded durable engine: DurableTask's in-process gRPC sidecar (<c>TaskHubGrpcServer</c>) over the
 /// in-memory service or over Azure Storage, the very backend Durable Functions uses in Azure. A hosted service, added
