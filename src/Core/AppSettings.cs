@@ -29,6 +29,10 @@ public static class AppSettings
         TaskHub,
     ];
 
+    /// <summary>Read when set, and left unset by the template: the public root for returned links, for an operator who
+    /// puts a front door or custom domain before the app (the worker otherwise sees the request's own host).</summary>
+    public static readonly IReadOnlyList<string> Optional = [Http.ApiOptions.PublicBaseUrlSetting];
+
     /// <summary>Read from Key Vault in Azure (<c>KEY_VAULT_URI</c> is set there), so the template never sets them.</summary>
     public static readonly IReadOnlyList<string> KeyVaultBacked = [IndentOptions.TokenSetting, IndentWebhookEndpoint.SecretSetting];
 

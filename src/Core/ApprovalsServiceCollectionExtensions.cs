@@ -40,6 +40,7 @@ public static class ApprovalsServiceCollectionExtensions
         services.AddIndentClient(configureIndent);
         services.AddSettings<WorkflowOptions>();
         services.AddSettings<WebhookOptions>();
+        services.AddSettings<ApiOptions>();
         services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Tolerance));
         services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
         services.TryAddTransient<ApprovalsApi>();

@@ -15,6 +15,27 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
     public static readonly Uri DefaultGraphBaseUrl = new("https://graph.microsoft.com/v1.0/");
     static readonly string[] Scopes = ["https://graph.microsoft.com/.default"];
 
+    /// <summary><c>GET /users/{id}?$select=lastPasswordChangeDateTime</c>: the directory's own record of the last change.</summary>
+    public async Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "users/" + Uri.EscapeDataString(userId) + "?$select=lastPasswordChangeDateTime");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new UserNotFoundException(userId);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"Microsoft Graph refused to read '{userId}' with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
+        }
+
+        var user = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUserPasswordChange, cancellationToken);
+        return user?.LastPasswordChangeDateTime;
+    }
+
     public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
     {
         var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
@@ -37,6 +58,8 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
     }
 }
 
+public sealed record GraphUserPasswordChange([property: JsonPropertyName("lastPasswordChangeDateTime")] DateTimeOffset? LastPasswordChangeDateTime);
+
 public sealed record GraphPasswordProfile(
     [property: JsonPropertyName("password")] string Password,
     [property: JsonPropertyName("forceChangePasswordNextSignIn")] bool ForceChangePasswordNextSignIn);
@@ -44,4 +67,5 @@ public sealed record GraphPasswordProfile(
 public sealed record GraphUserPatch([property: JsonPropertyName("passwordProfile")] GraphPasswordProfile PasswordProfile);
 
 [JsonSerializable(typeof(GraphUserPatch))]
+[JsonSerializable(typeof(GraphUserPasswordChange))]
 internal sealed partial class GraphJsonContext : JsonSerializerContext;

@@ -3,7 +3,8 @@ using Azure.Security.KeyVault.Secrets;
 
 namespace Approvals.Core.Actions;
 
-/// <summary>Temporary credentials as Key Vault secrets with an expiry; the reference is the secret's versioned id.</summary>
+/// <summary>Temporary credentials as Key Vault secrets with an expiry; the reference is the secret's versioned id (its
+/// first version: see <see cref="AddAsync"/>).</summary>
 public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialStore
 {
     const string AppliedTag = "applied";
@@ -12,13 +13,7 @@ public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialSt
     {
         try
         {
-            KeyVaultSecret secret = await client.GetSecretAsync(name, cancellationToken: cancellationToken);
-            return new StoredCredential(
-                name,
-                secret.Id.ToString(),
-                secret.Value,
-                secret.Properties.ExpiresOn ?? DateTimeOffset.MaxValue,
-                secret.Properties.Tags.TryGetValue(AppliedTag, out var applied) && applied == "true");
+            return ToCredential(await FirstVersionAsync(name, cancellationToken));
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -26,7 +21,9 @@ public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialSt
         }
     }
 
-    public async Task<string> PutAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    /// <summary>Key Vault has no conditional create, so the first version wins: every writer sets a version, then all
+    /// of them adopt the oldest one. Later versions are disabled so nothing else can read them.</summary>
+    public async Task<StoredCredential> AddAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         var secret = new KeyVaultSecret(name, value);
         secret.Properties.ExpiresOn = expiresOn;
@@ -36,13 +33,45 @@ public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialSt
             secret.Properties.Tags[key] = tagValue;
         }
 
-        KeyVaultSecret stored = await client.SetSecretAsync(secret, cancellationToken);
-        return stored.Id.ToString();
+        KeyVaultSecret mine = await client.SetSecretAsync(secret, cancellationToken);
+        var first = await FirstVersionAsync(name, cancellationToken);
+        if (first.Properties.Version != mine.Properties.Version)
+        {
+            mine.Properties.Enabled = false;
+            await client.UpdateSecretPropertiesAsync(mine.Properties, cancellationToken);
+        }
+
+        return ToCredential(first);
     }
+
+    async Task<KeyVaultSecret> FirstVersionAsync(string name, CancellationToken cancellationToken)
+    {
+        SecretProperties? first = null;
+        await foreach (var version in client.GetPropertiesOfSecretVersionsAsync(name, cancellationToken))
+        {
+            if (first is null || (version.CreatedOn, version.Version).CompareTo((first.CreatedOn, first.Version)) < 0)
+            {
+                first = version;
+            }
+        }
+
+        return first is null
+            ? throw new RequestFailedException(404, $"Secret {name} has no versions.")
+            : (await client.GetSecretAsync(name, first.Version, cancellationToken)).Value;
+    }
+
+    static StoredCredential ToCredential(KeyVaultSecret secret) =>
+        new(
+            secret.Name,
+            secret.Id.ToString(),
+            secret.Value,
+            secret.Properties.ExpiresOn ?? DateTimeOffset.MaxValue,
+            secret.Properties.Tags.TryGetValue(AppliedTag, out var applied) && applied == "true",
+            secret.Properties.CreatedOn);
 
     public async Task MarkAppliedAsync(string name, CancellationToken cancellationToken = default)
     {
-        KeyVaultSecret secret = await client.GetSecretAsync(name, cancellationToken: cancellationToken);
+        var secret = await FirstVersionAsync(name, cancellationToken);
         secret.Properties.Tags[AppliedTag] = "true";
         await client.UpdateSecretPropertiesAsync(secret.Properties, cancellationToken);
     }

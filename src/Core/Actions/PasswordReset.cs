@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 
 namespace Approvals.Core.Actions;
 
@@ -12,12 +13,16 @@ public interface IUserDirectory
     /// <summary>Sets <paramref name="password"/> as the user's password, to be changed at next sign-in.
     /// Throws <see cref="UserNotFoundException"/> when there is no such user.</summary>
     Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default);
+
+    /// <summary>When the user's password last changed, by the directory's own record (Graph's
+    /// <c>lastPasswordChangeDateTime</c>); <c>null</c> when never. Throws <see cref="UserNotFoundException"/>.</summary>
+    Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default);
 }
 
 public sealed class UserNotFoundException(string userId) : Exception($"User '{userId}' was not found in the directory.");
 
-/// <summary>A temporary credential as stored.</summary>
-public sealed record StoredCredential(string Name, string Reference, string Value, DateTimeOffset ExpiresOn, bool Applied);
+/// <summary>A temporary credential as stored; <see cref="CreatedOn"/> is the store's own clock (null when it kept none).</summary>
+public sealed record StoredCredential(string Name, string Reference, string Value, DateTimeOffset ExpiresOn, bool Applied, DateTimeOffset? CreatedOn = null);
 
 /// <summary>Where temporary credentials are kept (Key Vault in Azure, an owner-only file store on a laptop).
 /// Only the <see cref="StoredCredential.Reference"/> ever travels through the workflow.</summary>
@@ -25,17 +30,21 @@ public interface ICredentialStore
 {
     Task<StoredCredential?> GetAsync(string name, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores a new credential (not yet applied) and returns its reference.</summary>
-    Task<string> PutAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
+    /// <summary>Stores a new credential (not yet applied) unless one of that name exists: create-if-absent, so two
+    /// overlapping attempts end up with the same credential. Returns the credential that is stored under the name.</summary>
+    Task<StoredCredential> AddAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default);
 
     /// <summary>Records that the credential has been set on the user.</summary>
     Task MarkAppliedAsync(string name, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Resets a password idempotently, keyed by the approval: the credential is generated once, stored
-/// (not applied), set on the user, then marked applied. A retry after a crash at any point finishes the same
-/// reset with the same credential instead of making a second one.</summary>
-public sealed class PasswordResetService(IUserDirectory directory, ICredentialStore store, TimeProvider timeProvider)
+/// <summary>Resets a password at most once per approval, deciding from the directory's own state: the credential is
+/// generated once and stored create-if-absent (not applied), then set on the user only if the directory says the
+/// password has not changed since it was stored, then marked applied. A retry after a crash at any point — before the
+/// write, or between the write and the mark — finishes the same reset with the same credential and never writes a
+/// second time; two overlapping attempts adopt one credential. Once the directory holds the credential, the reset is
+/// reported done even if marking it fails (the mark is a cache; the directory is the truth).</summary>
+public sealed class PasswordResetService(IUserDirectory directory, ICredentialStore store, TimeProvider timeProvider, ILogger<PasswordResetService>? logger = null)
 {
     /// <summary>How long the temporary credential stays readable by the helpdesk/user.</summary>
     public static readonly TimeSpan CredentialLifetime = TimeSpan.FromHours(24);
@@ -53,43 +62,53 @@ public sealed class PasswordResetService(IUserDirectory directory, ICredentialSt
     public async Task<PasswordResetOutcome> ResetAsync(string instanceId, string userId, CancellationToken cancellationToken = default)
     {
         var name = CredentialName(instanceId);
-        var existing = await store.GetAsync(name, cancellationToken);
-        if (existing is { Applied: true })
-        {
-            return new PasswordResetOutcome(userId, existing.Reference, existing.ExpiresOn, true);
-        }
-
-        string password, reference;
-        DateTimeOffset expiresOn;
-        if (existing is not null)
-        {
-            // Stored by an attempt that crashed before (or while) applying it: apply the same credential.
-            (password, reference, expiresOn) = (existing.Value, existing.Reference, existing.ExpiresOn);
-        }
-        else
-        {
-            password = TemporaryPassword.Generate();
-            expiresOn = timeProvider.GetUtcNow() + CredentialLifetime;
-            reference = await store.PutAsync(name, password, expiresOn, new Dictionary<string, string>
+        var credential = await store.GetAsync(name, cancellationToken)
+            ?? await store.AddAsync(name, TemporaryPassword.Generate(), timeProvider.GetUtcNow() + CredentialLifetime, new Dictionary<string, string>
             {
                 ["user"] = userId,
                 ["approval"] = instanceId,
                 ["applied"] = "false",
             }, cancellationToken);
+        var outcome = new PasswordResetOutcome(userId, credential.Reference, credential.ExpiresOn, true);
+        if (credential.Applied)
+        {
+            return outcome;
         }
 
         try
         {
-            await directory.SetTemporaryPasswordAsync(userId, password, cancellationToken);
+            if (await AlreadyAppliedAsync(userId, credential, cancellationToken))
+            {
+                // An earlier attempt set it and died before marking it: the directory says so; do not write again.
+                logger?.LogInformation("Credential for approval {InstanceId} already set on {UserId}; not writing again", instanceId, userId);
+            }
+            else
+            {
+                await directory.SetTemporaryPasswordAsync(userId, credential.Value, cancellationToken);
+            }
         }
         catch (UserNotFoundException e)
         {
             throw new Workflow.PermanentActivityFailureException(e.Message, e);
         }
 
-        await store.MarkAppliedAsync(name, cancellationToken);
-        return new PasswordResetOutcome(userId, reference, expiresOn, true);
+        try
+        {
+            await store.MarkAppliedAsync(name, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The password is set: report the reset that happened. A later retry decides from the directory again.
+            logger?.LogWarning("Credential for approval {InstanceId} is set but could not be marked applied: {Error}", instanceId, e.GetType().Name);
+        }
+
+        return outcome;
     }
+
+    /// <summary>True when the directory's password changed at or after the credential was stored — only our own write
+    /// can have done that within a reset's crash window.</summary>
+    async Task<bool> AlreadyAppliedAsync(string userId, StoredCredential credential, CancellationToken cancellationToken) =>
+        credential.CreatedOn is { } storedAt && await directory.GetPasswordChangedAtAsync(userId, cancellationToken) is { } changedAt && changedAt >= storedAt;
 }
 
 /// <summary>Temporary passwords from a CSPRNG: 20 characters with upper, lower, digit and symbol (Entra's complexity rule).</summary>

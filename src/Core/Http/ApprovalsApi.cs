@@ -15,12 +15,14 @@ namespace Approvals.Core.Http;
 /// both call these methods. Bad input gets <c>application/problem+json</c> and starts nothing.</summary>
 public sealed partial class ApprovalsApi(
     IOptions<WorkflowOptions> workflowOptions,
+    IOptions<ApiOptions> apiOptions,
     IApprovalHistorySource history,
     Indent.IndentClient indent,
     TimeProvider timeProvider,
     ILogger<ApprovalsApi> logger)
 {
     readonly WorkflowOptions options = workflowOptions.Value;
+    readonly ApiOptions api = apiOptions.Value;
 
     public const int MaxBodyBytes = 4096;
     public const int MaxReasonLength = 500;
@@ -232,7 +234,8 @@ public sealed partial class ApprovalsApi(
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
         }
 
-        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: false, cancellationToken);
+        // With inputs and outputs: the custom status (approved while the action runs) comes only with them.
+        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: true, cancellationToken);
         if (metadata is null)
         {
             return NotFound(id);
@@ -288,14 +291,35 @@ public sealed partial class ApprovalsApi(
         return TypedResults.Json(new HistoryView(id!, view.Status, view.Petition, phase, entries, petitionError), ApiJsonContext.Default.HistoryView);
     }
 
-    static Accepted<StartedResponse> Accepted(HttpRequest request, string instanceId)
+    Accepted<StartedResponse> Accepted(HttpRequest request, string instanceId)
     {
-        var root = $"{request.Scheme}://{request.Host}{request.PathBase}/api/approvals/{Uri.EscapeDataString(instanceId)}";
+        var root = $"{PublicBase(request)}/api/approvals/{Uri.EscapeDataString(instanceId)}";
         // Carry a function key, if the caller used one, so the links work as given (Durable's check-status URLs do the same).
         var code = request.Query["code"].ToString();
         var suffix = string.IsNullOrEmpty(code) ? "" : "?code=" + Uri.EscapeDataString(code);
         return TypedResults.Accepted(root + suffix, new StartedResponse(instanceId, root + suffix, root + "/cancel" + suffix, root + "/history" + suffix));
     }
+
+    /// <summary>Where callers reach us: <c>APPROVALS_PUBLIC_BASE_URL</c> when set; else what a proxy in front says
+    /// (<c>X-Forwarded-Proto</c>/<c>X-Forwarded-Host</c>, first hop); else the request itself. Links that carry a
+    /// function key must name the public https host, not the worker's loopback hop.</summary>
+    string PublicBase(HttpRequest request)
+    {
+        if (api.PublicBaseUrl is { } configured)
+        {
+            return configured.ToString().TrimEnd('/');
+        }
+
+        var scheme = FirstHop(request.Headers["X-Forwarded-Proto"]) is { } proto && proto is "http" or "https" ? proto : request.Scheme;
+        var host = FirstHop(request.Headers["X-Forwarded-Host"]) is { } forwarded && HostString.FromUriComponent(forwarded) is { HasValue: true } parsed
+            && Uri.CheckHostName(parsed.Host) != UriHostNameType.Unknown
+            ? parsed
+            : request.Host;
+        return $"{scheme}://{host.ToUriComponent()}{request.PathBase}";
+    }
+
+    static string? FirstHop(Microsoft.Extensions.Primitives.StringValues values) =>
+        values.Count == 0 ? null : values[0]?.Split(',')[0].Trim() is { Length: > 0 } first ? first.ToLowerInvariant() : null;
 
     static ProblemHttpResult NotFound(string? id) =>
         Problem(StatusCodes.Status404NotFound, "Approval not found", ApprovalIds.IsValid(id) ? $"There is no approval {id}." : "That is not an approval id.");

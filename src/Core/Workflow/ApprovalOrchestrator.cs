@@ -15,18 +15,21 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         backoffCoefficient: 2,
         maxRetryInterval: TimeSpan.FromMinutes(1))
     {
-        HandleFailure = failure => !failure.IsCausedBy<PermanentActivityFailureException>(),
+        HandleFailure = failure => !IsPermanent(failure),
     });
 
-    /// <summary>The action: a few retries; the activity is idempotent, so a retry never resets twice.</summary>
-    public static readonly TaskOptions ActionRetry = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 5,
-        firstRetryInterval: TimeSpan.FromSeconds(2),
-        backoffCoefficient: 2,
-        maxRetryInterval: TimeSpan.FromSeconds(30))
-    {
-        HandleFailure = failure => !failure.IsCausedBy<PermanentActivityFailureException>(),
-    });
+    /// <summary>Options for each attempt of the action. Retries are the orchestrator's own (see
+    /// <see cref="ActionAttempts"/>), because each one re-reads the petition first: a grant revoked while the action was
+    /// failing is not acted on.</summary>
+    public static readonly TaskOptions ActionRetry = new();
+
+    /// <summary>Attempts of the action, the first included; between them 2 s, 4 s … up to 30 s.</summary>
+    public const int ActionAttempts = 5;
+
+    /// <summary>True for a failure retrying cannot fix. Compared by type name: <c>TaskFailureDetails.IsCausedBy</c> resolves
+    /// the name across every loaded assembly and throws when two define it (System.Net.Http.HttpRequestException does).</summary>
+    public static bool IsPermanent(TaskFailureDetails failure) =>
+        failure?.ErrorType == typeof(PermanentActivityFailureException).FullName;
 
     /// <summary>Waits per execution before continuing as new, which keeps the history of a days-long wait bounded.</summary>
     public const int MaxWaitsPerExecution = 200;
@@ -116,17 +119,15 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                 var snapshot = await ReadAsync(context, petitionName);
                 if (snapshot is { IsGranted: true })
                 {
+                    if (cancel.IsCompleted)
+                    {
+                        // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
+                        var why = cancel.Result?.Reason;
+                        return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                    }
+
                     Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
-                    try
-                    {
-                        var outcome = await context.CallActivityAsync<PasswordResetOutcome>(
-                            nameof(ResetPasswordActivity), new ResetPasswordInput(context.InstanceId, input.UserId, petitionName), ActionRetry);
-                        return Finish(ApprovalStatuses.Completed, snapshot.DecidedBy, "password reset", outcome);
-                    }
-                    catch (TaskFailedException e)
-                    {
-                        return Finish(ApprovalStatuses.Failed, snapshot.DecidedBy, "the password reset failed: " + Describe(e));
-                    }
+                    return await ActAsync(snapshot.DecidedBy);
                 }
 
                 if (snapshot is { IsRefused: true })
@@ -144,6 +145,51 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             // A long wait: start a fresh history, keeping the petition, the clock and any events not yet handled.
             context.ContinueAsNew(input with { Continued = new ApprovalContinuation(petitionName, started, polls, (int)interval.TotalSeconds) }, preserveUnprocessedEvents: true);
             return Finish(ApprovalStatuses.AwaitingApproval, detail: "continued as new");
+        }
+
+        /// <summary>The action, with its retries. The first attempt follows the verify read directly (one Indent read on
+        /// the fast path); each retry waits, then reads the petition again and acts only if it is still granted.</summary>
+        async Task<ApprovalResult> ActAsync(string? decidedBy)
+        {
+            var delay = TimeSpan.FromSeconds(2);
+            string? lastError = null;
+            for (var attempt = 1; attempt <= ActionAttempts; attempt++)
+            {
+                if (attempt > 1)
+                {
+                    await context.CreateTimer(context.CurrentUtcDateTime + delay, CancellationToken.None);
+                    delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
+                    var again = await ReadAsync(context, petitionName!);
+                    if (again is { IsRefused: true })
+                    {
+                        return Finish(ApprovalStatuses.Denied, again.DecidedBy, $"petition {again.Phase} while the action was being retried; not acted on again");
+                    }
+
+                    if (again is not { IsGranted: true })
+                    {
+                        // Indent unreachable (or not granted): never act unverified; this attempt is spent waiting.
+                        lastError = "the grant could not be verified again before retrying";
+                        continue;
+                    }
+                }
+
+                try
+                {
+                    var outcome = await context.CallActivityAsync<PasswordResetOutcome>(
+                        nameof(ResetPasswordActivity), new ResetPasswordInput(context.InstanceId, input.UserId, petitionName!), ActionRetry);
+                    return Finish(ApprovalStatuses.Completed, decidedBy, "password reset", outcome);
+                }
+                catch (TaskFailedException e) when (!IsPermanent(e.FailureDetails))
+                {
+                    lastError = Describe(e);
+                }
+                catch (TaskFailedException e)
+                {
+                    return Finish(ApprovalStatuses.Failed, decidedBy, "the password reset failed: " + Describe(e));
+                }
+            }
+
+            return Finish(ApprovalStatuses.Failed, decidedBy, "the password reset failed: " + lastError);
         }
 
         void Report(string status, DateTime? nextPoll = null, string? decidedBy = null, string? detail = null) =>

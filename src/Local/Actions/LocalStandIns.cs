@@ -26,7 +26,12 @@ internal static class OwnerOnly
         }
     }
 
-    public static void WriteAtomically(string path, string content)
+    public static void WriteAtomically(string path, string content) => Write(path, content, overwrite: true);
+
+    /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> only if no file is there; false when one was.</summary>
+    public static bool CreateAtomically(string path, string content) => Write(path, content, overwrite: false);
+
+    static bool Write(string path, string content, bool overwrite)
     {
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
@@ -43,7 +48,47 @@ internal static class OwnerOnly
             writer.Write(content);
         }
 
-        File.Move(temp, path, overwrite: true);
+        if (overwrite)
+        {
+            File.Move(temp, path, overwrite: true);
+            return true;
+        }
+
+        try
+        {
+            // Without overwrite, .NET moves by hard link then unlink on Unix: the link fails if the target exists, so
+            // of two writers exactly one creates the file — create-if-absent without a check-then-act race.
+            File.Move(temp, path, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
+
+/// <summary>Counters of injected failures for the stand-ins.</summary>
+internal static class Faults
+{
+    /// <summary>Spends one injected failure if any is left.</summary>
+    public static bool Take(ref int counter)
+    {
+        int current;
+        do
+        {
+            current = Volatile.Read(ref counter);
+            if (current <= 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref counter, current - 1, current) != current);
+        return true;
     }
 }
 
@@ -66,13 +111,26 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     const int Iterations = 10_000;
 
     readonly Lock gate = new();
+    int failNextWrites;
     string PathOf => Path.Combine(directory, FileName);
+
+    /// <summary>Fault injection for tests, like the emulator's faults: the next <paramref name="count"/> password sets
+    /// fail before writing (a directory outage).</summary>
+    public void FailNextWrites(int count) => Interlocked.Exchange(ref failNextWrites, count);
+
+    /// <summary>Injected write failures not yet spent.</summary>
+    public int PendingWriteFailures => Volatile.Read(ref failNextWrites);
 
     public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
     {
         if (latency is { } delay && delay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, cancellationToken);
+            await Task.Delay(delay, time, cancellationToken);
+        }
+
+        if (Faults.Take(ref failNextWrites))
+        {
+            throw new HttpRequestException("injected directory outage");
         }
 
         var salt = RandomNumberGenerator.GetBytes(16);
@@ -93,6 +151,10 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     }
 
     public LocalUser? Find(string userId) => All().TryGetValue(userId, out var user) ? user : null;
+
+    /// <summary>The log's own record of the last password set (Graph's <c>lastPasswordChangeDateTime</c> locally).</summary>
+    public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Find(userId)?.LastResetAt);
 
     /// <summary>Every user, folded from the log: the last hash, how many resets, when.</summary>
     public IReadOnlyDictionary<string, LocalUser> All() => Read(directory);
@@ -154,8 +216,14 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
 /// <summary>The laptop's stand-in for Key Vault: one owner-only file per temporary credential under
 /// <c>secrets/</c>. The reference (<c>local-secret://…</c>) is what travels; the value stays in the file.</summary>
-public sealed class FileCredentialStore(string directory) : ICredentialStore
+public sealed class FileCredentialStore(string directory, TimeProvider? timeProvider = null) : ICredentialStore
 {
+    readonly TimeProvider time = timeProvider ?? TimeProvider.System;
+    int failNextMarks;
+
+    /// <summary>Fault injection for tests: the next <paramref name="count"/> "mark applied" calls fail (a Key Vault outage).</summary>
+    public void FailNextMarks(int count) => Interlocked.Exchange(ref failNextMarks, count);
+
     public const string ReferencePrefix = "local-secret://";
 
     public string SecretsDirectory => directory;
@@ -169,18 +237,27 @@ public sealed class FileCredentialStore(string directory) : ICredentialStore
         }
 
         var stored = JsonSerializer.Deserialize(File.ReadAllText(path), LocalJsonContext.Default.LocalSecret)!;
-        return Task.FromResult<StoredCredential?>(new StoredCredential(name, ReferencePrefix + name, stored.Value, stored.ExpiresOn, stored.Applied));
+        return Task.FromResult<StoredCredential?>(new StoredCredential(name, ReferencePrefix + name, stored.Value, stored.ExpiresOn, stored.Applied, stored.CreatedOn));
     }
 
-    public Task<string> PutAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
+    /// <summary>Create-if-absent: the file is written aside and moved into place without overwriting, so of two
+    /// overlapping writers the first wins and the second adopts its credential.</summary>
+    public async Task<StoredCredential> AddAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         OwnerOnly.Directory(directory);
-        OwnerOnly.WriteAtomically(PathOf(name), JsonSerializer.Serialize(new LocalSecret(value, expiresOn, false, new Dictionary<string, string>(tags)), LocalJsonContext.Default.LocalSecret));
-        return Task.FromResult(ReferencePrefix + name);
+        var path = PathOf(name);
+        var json = JsonSerializer.Serialize(new LocalSecret(value, expiresOn, false, new Dictionary<string, string>(tags), time.GetUtcNow()), LocalJsonContext.Default.LocalSecret);
+        OwnerOnly.CreateAtomically(path, json);
+        return (await GetAsync(name, cancellationToken))!;
     }
 
     public Task MarkAppliedAsync(string name, CancellationToken cancellationToken = default)
     {
+        if (Faults.Take(ref failNextMarks))
+        {
+            throw new IOException("injected credential-store outage");
+        }
+
         var path = PathOf(name);
         var stored = JsonSerializer.Deserialize(File.ReadAllText(path), LocalJsonContext.Default.LocalSecret)!;
         OwnerOnly.WriteAtomically(path, JsonSerializer.Serialize(stored with { Applied = true, Tags = new Dictionary<string, string>(stored.Tags) { ["applied"] = "true" } }, LocalJsonContext.Default.LocalSecret));
@@ -202,7 +279,7 @@ public sealed class FileCredentialStore(string directory) : ICredentialStore
     }
 }
 
-public sealed record LocalSecret(string Value, DateTimeOffset ExpiresOn, bool Applied, Dictionary<string, string> Tags);
+public sealed record LocalSecret(string Value, DateTimeOffset ExpiresOn, bool Applied, Dictionary<string, string> Tags, DateTimeOffset? CreatedOn = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
 [JsonSerializable(typeof(LocalSecret))]

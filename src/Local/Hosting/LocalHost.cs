@@ -107,7 +107,7 @@ public static class LocalHost
     {
         builder.Services.AddSingleton(sp => new FileUserDirectory(dataDirectory, sp.GetRequiredService<TimeProvider>(), directoryLatency));
         builder.Services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<FileUserDirectory>());
-        builder.Services.AddSingleton(new FileCredentialStore(Path.Combine(dataDirectory, "secrets")));
+        builder.Services.AddSingleton(sp => new FileCredentialStore(Path.Combine(dataDirectory, "secrets"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<FileCredentialStore>());
     }
 

@@ -17,7 +17,14 @@ public sealed class PasswordResetTests
     {
         public List<(string User, string Password)> Sets { get; } = [];
         public int FailNext { get; set; }
+
+        /// <summary>Writes, then fails this many times: the write is done but the caller never hears (a crash right after it).</summary>
+        public int DieAfterWrite { get; set; }
         public HashSet<string> Missing { get; } = [];
+        public Dictionary<string, DateTimeOffset> ChangedAt { get; } = [];
+
+        public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) =>
+            Missing.Contains(userId) ? throw new UserNotFoundException(userId) : Task.FromResult<DateTimeOffset?>(ChangedAt.TryGetValue(userId, out var at) ? at : null);
 
         public Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
         {
@@ -31,7 +38,17 @@ public sealed class PasswordResetTests
                 throw new HttpRequestException("directory unavailable");
             }
 
-            Sets.Add((userId, password));
+            lock (Sets)
+            {
+                Sets.Add((userId, password));
+                ChangedAt[userId] = DateTimeOffset.UtcNow;
+            }
+
+            if (DieAfterWrite-- > 0)
+            {
+                throw new HttpRequestException("connection lost after the write");
+            }
+
             return Task.CompletedTask;
         }
     }
@@ -86,6 +103,67 @@ public sealed class PasswordResetTests
 
         var stored = Assert.Single(vault.Secrets[PasswordResetService.CredentialName("reset-password-7-0123456789abcdef")]);
         Assert.Equal(stored.Value, Assert.Single(directory.Sets).Password);
+    }
+
+    /// <summary>A store whose "mark applied" fails (a Key Vault outage after the directory write).</summary>
+    sealed class UnmarkableStore(ICredentialStore inner) : ICredentialStore
+    {
+        public Task<StoredCredential?> GetAsync(string name, CancellationToken cancellationToken = default) => inner.GetAsync(name, cancellationToken);
+
+        public Task<StoredCredential> AddAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default) =>
+            inner.AddAsync(name, value, expiresOn, tags, cancellationToken);
+
+        public Task MarkAppliedAsync(string name, CancellationToken cancellationToken = default) => throw new HttpRequestException("Key Vault unavailable");
+    }
+
+    [Fact]
+    public async Task ResetAsync_DiedBetweenWriteAndMark_RetryDoesNotWriteAgain()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory { DieAfterWrite = 1 };
+        var service = new PasswordResetService(directory, new KeyVaultCredentialStore(vault.Client()), TimeProvider.System);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => service.ResetAsync("reset-password-5-0123456789abcdef", "5"));
+        var outcome = await service.ResetAsync("reset-password-5-0123456789abcdef", "5");
+
+        var (_, password) = Assert.Single(directory.Sets);
+        var stored = Assert.Single(vault.Secrets[PasswordResetService.CredentialName("reset-password-5-0123456789abcdef")]);
+        Assert.Equal(stored.Value, password);
+        Assert.Equal(stored.Id, outcome.CredentialReference);
+        Assert.Equal("true", stored.Tags["applied"]);
+    }
+
+    [Fact]
+    public async Task ResetAsync_WrittenButMarkFails_ReportsTheResetThatHappened_NeverWritesAgain()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory();
+        var service = new PasswordResetService(directory, new UnmarkableStore(new KeyVaultCredentialStore(vault.Client())), TimeProvider.System);
+
+        var first = await service.ResetAsync("reset-password-4-0123456789abcdef", "4");
+        var again = await service.ResetAsync("reset-password-4-0123456789abcdef", "4");
+
+        Assert.Single(directory.Sets);
+        var stored = Assert.Single(vault.Secrets[PasswordResetService.CredentialName("reset-password-4-0123456789abcdef")]);
+        Assert.Equal(stored.Id, first.CredentialReference);
+        Assert.Equal(first, again);
+    }
+
+    [Fact]
+    public async Task ResetAsync_TwoOverlappingDeliveries_AdoptOneCredential_UserHoldsTheRecordedOne()
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var directory = new RecordingDirectory();
+        var service = new PasswordResetService(directory, new KeyVaultCredentialStore(vault.Client()), TimeProvider.System);
+
+        var outcomes = await Task.WhenAll(
+            Task.Run(() => service.ResetAsync("reset-password-3-0123456789abcdef", "3")),
+            Task.Run(() => service.ResetAsync("reset-password-3-0123456789abcdef", "3")));
+
+        Assert.Equal(outcomes[0].CredentialReference, outcomes[1].CredentialReference);
+        var recorded = vault.Secrets[PasswordResetService.CredentialName("reset-password-3-0123456789abcdef")].Single(v => v.Id == outcomes[0].CredentialReference);
+        Assert.All(directory.Sets, set => Assert.Equal(recorded.Value, set.Password));
+        Assert.Equal(recorded.Value, directory.Sets[^1].Password);
     }
 
     [Fact]

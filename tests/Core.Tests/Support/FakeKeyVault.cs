@@ -18,7 +18,7 @@ namespace Approvals.Core.Tests.Support;
 /// by thumbprint), with the bearer challenge SecretClient expects. Keeps every version of every secret.</summary>
 public sealed class FakeKeyVault : IAsyncDisposable
 {
-    public sealed record Version(string Id, string Value, long? Expires, Dictionary<string, string> Tags, string? ContentType);
+    public sealed record Version(string Id, string Value, long? Expires, Dictionary<string, string> Tags, string? ContentType, long Created = 0, bool Enabled = true);
 
     readonly WebApplication app;
     readonly X509Certificate2 certificate;
@@ -68,7 +68,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
     Version Store(string name, string value, long? expires, Dictionary<string, string> tags, string? contentType)
     {
-        var version = new Version($"{VaultUri}secrets/{name}/{Guid.NewGuid():N}", value, expires, tags, contentType);
+        var version = new Version($"{VaultUri}secrets/{name}/{Guid.NewGuid():N}", value, expires, tags, contentType, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         Secrets.AddOrUpdate(name, _ => [version], (_, list) =>
         {
             lock (list)
@@ -125,7 +125,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
                     var index = list.FindIndex(v => v.Id.EndsWith("/" + parts[2], StringComparison.Ordinal));
                     var old = list[index];
                     var tags = body["tags"]?.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>()) ?? old.Tags;
-                    updated = old with { Tags = tags, Expires = body["attributes"]?["exp"]?.GetValue<long>() ?? old.Expires };
+                    updated = old with { Tags = tags, Expires = body["attributes"]?["exp"]?.GetValue<long>() ?? old.Expires, Enabled = body["attributes"]?["enabled"]?.GetValue<bool>() ?? old.Enabled };
                     list[index] = updated;
                 }
 
@@ -140,13 +140,21 @@ public sealed class FakeKeyVault : IAsyncDisposable
                     return;
                 }
 
-                Version latest;
+                List<Version> all;
                 lock (versions)
                 {
-                    latest = versions[^1];
+                    all = [.. versions];
                 }
 
-                await Write(context, latest);
+                if (parts.Length > 2 && parts[2] == "versions")
+                {
+                    var page = new JsonObject { ["value"] = new JsonArray([.. all.Select(v => (JsonNode)Json(v, includeValue: false))]), ["nextLink"] = null };
+                    context.Response.ContentType = "application/json";
+                    await context.Response.WriteAsync(page.ToJsonString());
+                    return;
+                }
+
+                await Write(context, parts.Length > 2 ? all.Single(v => v.Id.EndsWith("/" + parts[2], StringComparison.Ordinal)) : all[^1]);
                 return;
             default:
                 context.Response.StatusCode = 405;
@@ -163,10 +171,16 @@ public sealed class FakeKeyVault : IAsyncDisposable
 
     static Task Write(HttpContext context, Version version, bool includeValue = true)
     {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(Json(version, includeValue).ToJsonString());
+    }
+
+    static JsonObject Json(Version version, bool includeValue)
+    {
         var json = new JsonObject
         {
             ["id"] = version.Id,
-            ["attributes"] = new JsonObject { ["enabled"] = true, ["exp"] = version.Expires },
+            ["attributes"] = new JsonObject { ["enabled"] = version.Enabled, ["exp"] = version.Expires, ["created"] = version.Created, ["updated"] = version.Created },
             ["tags"] = new JsonObject(version.Tags.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)t.Value))),
             ["contentType"] = version.ContentType,
         };
@@ -175,8 +189,7 @@ public sealed class FakeKeyVault : IAsyncDisposable
             json["value"] = version.Value;
         }
 
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(json.ToJsonString());
+        return json;
     }
 
     public async ValueTask DisposeAsync()

@@ -2,6 +2,8 @@ using Approvals.Core.Workflow;
 using Microsoft.DurableTask;
 using static Approvals.Core.Tests.Workflow.OrchestratorHarness;
 
+using Moq;
+
 namespace Approvals.Core.Tests.Workflow;
 
 /// <summary>One test per branch of the workflow, on a mocked orchestration context.</summary>
@@ -176,14 +178,59 @@ public sealed class ApprovalOrchestratorTests
     public async Task RunAsync_ResetFails_ReportsFailed()
     {
         var h = new OrchestratorHarness { ResetPassword = () => throw Failure(nameof(ResetPasswordActivity), "Graph 500") };
-        h.Reads.Enqueue(() => Snapshot("granted"));
+        for (var i = 0; i < ApprovalOrchestrator.ActionAttempts; i++)
+        {
+            h.Reads.Enqueue(() => Snapshot("granted"));
+        }
+
         var run = h.Start();
 
         h.Webhook();
+        for (var i = 0; i < 10 && !run.IsCompleted; i++)
+        {
+            h.FirePoll(); // the retry back-off timers
+        }
+
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Failed, result.Status);
         Assert.Null(result.Result);
+        Assert.Equal(ApprovalOrchestrator.ActionAttempts, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_RevokedWhileTheActionIsRetried_EndsDenied_NoFurtherAttempt()
+    {
+        var h = new OrchestratorHarness { ResetPassword = () => throw Failure(nameof(ResetPasswordActivity), "Graph 503") };
+        h.Reads.Enqueue(() => Snapshot("granted"));
+        h.Reads.Enqueue(() => Snapshot("revoked", "mary@acme.test"));
+        var run = h.Start();
+
+        h.Webhook();
+        h.FirePoll(); // the first retry's back-off: it re-reads the petition before writing
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Denied, result.Status);
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Contains("revoked", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelArrivedWhileVerifying_CancelWins_NeverActs()
+    {
+        var h = new OrchestratorHarness();
+        var verify = new TaskCompletionSource<PetitionSnapshot>();
+        h.Context.Setup(c => c.CallActivityAsync<PetitionSnapshot>(It.Is<TaskName>(n => n == nameof(GetPetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns(verify.Task);
+        var run = h.Start();
+
+        h.Webhook();                                   // the verify read is now in flight
+        h.CancelWait.SetResult(new CancelRequest("wrong user"));
+        verify.SetResult(Snapshot("granted", "mary@acme.test"));
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Cancelled, result.Status);
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
     }
 
     [Fact]
@@ -253,4 +300,11 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
         Assert.Equal(0, result.PollCount);
     }
+
+    [Theory]
+    [InlineData("System.Net.Http.HttpRequestException", false)] // two loaded assemblies define it: IsCausedBy would throw
+    [InlineData("Approvals.Core.Indent.IndentApiException", false)]
+    [InlineData("Approvals.Core.Workflow.PermanentActivityFailureException", true)]
+    public void IsPermanent_ByTypeName_NeverThrows(string errorType, bool permanent) =>
+        Assert.Equal(permanent, ApprovalOrchestrator.IsPermanent(new TaskFailureDetails(errorType, "x", null, null, null)));
 }
