@@ -18,43 +18,34 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
     /// <summary><c>GET /users/{id}?$select=lastPasswordChangeDateTime</c>: the directory's own record of the last change.</summary>
     public async Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default)
     {
-        var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "users/" + Uri.EscapeDataString(userId) + "?$select=lastPasswordChangeDateTime");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new UserNotFoundException(userId);
-        }
-
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"Microsoft Graph refused to read '{userId}' with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
-        }
-
+        using var response = await SendAsync(HttpMethod.Get, userId, "?$select=lastPasswordChangeDateTime", null, "read", cancellationToken);
         var user = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUserPasswordChange, cancellationToken);
         return user?.LastPasswordChangeDateTime;
     }
 
     public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
     {
+        var body = JsonContent.Create(new GraphUserPatch(new GraphPasswordProfile(password, true)), GraphJsonContext.Default.GraphUserPatch);
+        using var response = await SendAsync(HttpMethod.Patch, userId, "", body, "reset the password of", cancellationToken);
+    }
+
+    /// <summary>One authenticated call on a user: 404 is <see cref="UserNotFoundException"/>, other refusals keep only
+    /// the status (Graph's error text never echoes a password, but we take no chance).</summary>
+    async Task<HttpResponseMessage> SendAsync(HttpMethod method, string userId, string query, HttpContent? content, string what, CancellationToken cancellationToken)
+    {
         var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
-        using var request = new HttpRequestMessage(HttpMethod.Patch, "users/" + Uri.EscapeDataString(userId))
-        {
-            Content = JsonContent.Create(new GraphUserPatch(new GraphPasswordProfile(password, true)), GraphJsonContext.Default.GraphUserPatch),
-        };
+        using var request = new HttpRequestMessage(method, "users/" + Uri.EscapeDataString(userId) + query) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        var response = await http.SendAsync(request, cancellationToken);
+        if (response.IsSuccessStatusCode)
         {
-            throw new UserNotFoundException(userId);
+            return response;
         }
 
-        if (!response.IsSuccessStatusCode)
-        {
-            // Graph's error text never echoes the password; we still keep only the status to be safe.
-            throw new HttpRequestException($"Microsoft Graph refused the password reset for '{userId}' with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
-        }
+        response.Dispose();
+        throw response.StatusCode == HttpStatusCode.NotFound
+            ? new UserNotFoundException(userId)
+            : new HttpRequestException($"Microsoft Graph refused to {what} '{userId}' with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
     }
 }
 

@@ -194,6 +194,27 @@ public sealed class PasswordResetTests
     }
 
     [Fact]
+    public async Task EntraUserDirectory_ReadsLastPasswordChangeFromGraph()
+    {
+        await using var graph = await LoopbackServer.StartAsync((ctx, req) =>
+            req.PathAndQuery.Contains("ghost", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Request_ResourceNotFound\"}}", 404)
+            : req.PathAndQuery.Contains("never", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"lastPasswordChangeDateTime\":null}")
+            : LoopbackServer.WriteJsonAsync(ctx, "{\"lastPasswordChangeDateTime\":\"2026-11-28T09:15:02Z\"}"));
+        using var http = new HttpClient { BaseAddress = new Uri(graph.BaseAddress, "v1.0/") };
+        var directory = new EntraUserDirectory(http, new FakeKeyVault.StaticCredential());
+
+        var changed = await directory.GetPasswordChangedAtAsync("alice@acme.test");
+        var never = await directory.GetPasswordChangedAtAsync("never@acme.test");
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 28, 9, 15, 2, TimeSpan.Zero), changed);
+        Assert.Null(never);
+        await Assert.ThrowsAsync<UserNotFoundException>(() => directory.GetPasswordChangedAtAsync("ghost"));
+        var read = graph.Requests.First();
+        Assert.Equal("GET", read.Method);
+        Assert.Equal("/v1.0/users/alice@acme.test?$select=lastPasswordChangeDateTime", read.PathAndQuery);
+    }
+
+    [Fact]
     public async Task EntraUserDirectory_PatchesPasswordProfileWithGraphToken()
     {
         await using var graph = await LoopbackServer.StartAsync((ctx, req) =>
