@@ -18,6 +18,7 @@ public static class AppSettings
         IndentOptions.BaseUrlSetting,
         IndentOptions.TokenSetting,
         IndentWebhookEndpoint.SecretSetting,
+        Workflow.PetitionSeal.KeySetting,
         KeyVaultSecretProvider.VaultUriSetting,
         EntraUserDirectory.GraphBaseUrlSetting,
         WorkflowOptions.PollInitialSetting,
@@ -34,7 +35,7 @@ public static class AppSettings
     public static readonly IReadOnlyList<string> Optional = [Http.ApiOptions.PublicBaseUrlSetting];
 
     /// <summary>Read from Key Vault in Azure (<c>KEY_VAULT_URI</c> is set there), so the template never sets them.</summary>
-    public static readonly IReadOnlyList<string> KeyVaultBacked = [IndentOptions.TokenSetting, IndentWebhookEndpoint.SecretSetting];
+    public static readonly IReadOnlyList<string> KeyVaultBacked = [IndentOptions.TokenSetting, IndentWebhookEndpoint.SecretSetting, Workflow.PetitionSeal.KeySetting];
 
     /// <summary>Settings the template sets for the platform rather than for our code, and who reads them.</summary>
     public static readonly IReadOnlyDictionary<string, string> Platform = new Dictionary<string, string>

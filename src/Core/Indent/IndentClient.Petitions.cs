@@ -43,6 +43,19 @@ public partial class IndentClient
         return page.Petitions is { Count: > 0 } found ? found[0] : null;
     }
 
+    /// <summary>Every petition carrying our request-id label (normally none or one), retried like any read.</summary>
+    public virtual async Task<IReadOnlyList<Petition>> FindPetitionsByRequestIdAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
+        var found = new List<Petition>();
+        await foreach (var petition in ListPetitionsAsync($"{IndentLabels.RequestId}={requestId}", pageSize: 10, cancellationToken))
+        {
+            found.Add(petition);
+        }
+
+        return found;
+    }
+
     public virtual Task<Petition> GetPetitionAsync(string petitionName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(petitionName);

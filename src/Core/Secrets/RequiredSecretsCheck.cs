@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Approvals.Core.Secrets;
 
-/// <summary>Fails the host at start, naming the setting, when the Indent token or webhook secret cannot be read.</summary>
+/// <summary>Fails the host at start, naming the setting, when the Indent token, webhook secret or seal key cannot be read.</summary>
 public sealed class RequiredSecretsCheck(ISecretProvider secrets) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -13,6 +13,11 @@ public sealed class RequiredSecretsCheck(ISecretProvider secrets) : IHostedServi
         if (await secrets.GetSecretAsync(IndentWebhookEndpoint.SecretSetting, cancellationToken) is null)
         {
             throw new IndentConfigurationException($"{IndentWebhookEndpoint.SecretSetting} is not set: give the secret Indent signs webhooks with (several, comma-separated, while rotating), or set KEY_VAULT_URI to read it from Key Vault.");
+        }
+
+        if (await secrets.GetSecretAsync(Workflow.PetitionSeal.KeySetting, cancellationToken) is null)
+        {
+            throw new IndentConfigurationException($"{Workflow.PetitionSeal.KeySetting} is not set: give a random key (32 bytes or more, hex) that seals our petitions (several, comma-separated, while rotating), or set KEY_VAULT_URI to read approvals-seal-key from Key Vault.");
         }
     }
 

@@ -116,7 +116,12 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                     interval = PollSchedule.Next(interval, cap);
                 }
 
-                var snapshot = await ReadAsync(context, petitionName);
+                var snapshot = await ReadAsync();
+                if (snapshot is { IsForeign: true })
+                {
+                    return Finish(ApprovalStatuses.Failed, detail: "refused: " + snapshot.Refusal);
+                }
+
                 if (snapshot is { IsGranted: true })
                 {
                     if (cancel.IsCompleted)
@@ -159,7 +164,12 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                 {
                     await context.CreateTimer(context.CurrentUtcDateTime + delay, CancellationToken.None);
                     delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
-                    var again = await ReadAsync(context, petitionName!);
+                    var again = await ReadAsync();
+                    if (again is { IsForeign: true })
+                    {
+                        return Finish(ApprovalStatuses.Failed, decidedBy, "refused: " + again.Refusal);
+                    }
+
                     if (again is { IsRefused: true })
                     {
                         return Finish(ApprovalStatuses.Denied, again.DecidedBy, $"petition {again.Phase} while the action was being retried; not acted on again");
@@ -192,6 +202,20 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             return Finish(ApprovalStatuses.Failed, decidedBy, "the password reset failed: " + lastError);
         }
 
+        async Task<PetitionSnapshot?> ReadAsync()
+        {
+            try
+            {
+                return await context.CallActivityAsync<PetitionSnapshot>(
+                    nameof(GetPetitionActivity), new GetPetitionInput(petitionName!, context.InstanceId, input.Action, input.UserId), IndentRetry);
+            }
+            catch (TaskFailedException)
+            {
+                // Indent unreachable for longer than the retries: not a decision. Keep waiting; the next poll tries again.
+                return null;
+            }
+        }
+
         void Report(string status, DateTime? nextPoll = null, string? decidedBy = null, string? detail = null) =>
             context.SetCustomStatus(new ApprovalProgressStatus
             {
@@ -220,19 +244,6 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             {
                 // Best effort: the workflow has ended either way and will never act on this petition.
             }
-        }
-    }
-
-    static async Task<PetitionSnapshot?> ReadAsync(TaskOrchestrationContext context, string petitionName)
-    {
-        try
-        {
-            return await context.CallActivityAsync<PetitionSnapshot>(nameof(GetPetitionActivity), new GetPetitionInput(petitionName), IndentRetry);
-        }
-        catch (TaskFailedException)
-        {
-            // Indent unreachable for longer than the retries: not a decision. Keep waiting; the next poll tries again.
-            return null;
         }
     }
 

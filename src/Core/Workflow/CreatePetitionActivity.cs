@@ -41,8 +41,47 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
             Meta = new ObjectMeta { Labels = new Dictionary<string, string>(labels) { [IndentLabels.RequestId] = input.InstanceId } },
         };
 
+        var keys = PetitionSeal.Keys(await secrets.GetSecretAsync(PetitionSeal.KeySetting));
+        if (keys.Count == 0)
+        {
+            throw new PermanentActivityFailureException($"{PetitionSeal.KeySetting} is not set: petitions cannot be sealed.");
+        }
+
+        petition.Meta!.Labels![PetitionSeal.Label] = PetitionSeal.Compute(keys[0], input.InstanceId);
+
+        // Every attempt looks first: an earlier attempt (or delivery) may have created it and lost the answer.
+        var existing = await IndentCalls.StopRetryingOnRefusal(() => indent.FindPetitionsByRequestIdAsync(input.InstanceId));
+        if (existing.Count > 0)
+        {
+            return await AdoptAsync(existing, input, keys);
+        }
+
         var created = await IndentCalls.StopRetryingOnRefusal(() => indent.CreatePetitionAsync(petition));
         logger.LogInformation("Petition {Petition} created for approval {InstanceId}", created.Name, input.InstanceId);
         return new PetitionRef(created.Name ?? throw new PermanentActivityFailureException("Indent created a petition without a name."), indent.Space);
+    }
+
+    /// <summary>Adopts the oldest sealed petition carrying this request id and closes any other sealed ones (orphans of
+    /// overlapping attempts); refuses when none is ours.</summary>
+    async Task<PetitionRef> AdoptAsync(IReadOnlyList<Petition> existing, CreatePetitionInput input, IReadOnlyList<string> keys)
+    {
+        var ours = existing
+            .Where(p => PetitionSeal.Refusal(p, input.InstanceId, input.Action, input.UserId, keys) is null)
+            .OrderBy(p => p.Meta?.CreateTime)
+            .ToList();
+        if (ours.Count == 0)
+        {
+            logger.LogWarning("Approval {InstanceId}: a petition carries its request id but was not created by this deployment", input.InstanceId);
+            throw new PermanentActivityFailureException(
+                $"refused: {PetitionSeal.Refusal(existing[0], input.InstanceId, input.Action, input.UserId, keys)}; a petition carrying this approval's request id exists that this deployment did not create");
+        }
+
+        foreach (var orphan in ours.Skip(1).Where(p => p.Phase == IndentPhases.Open))
+        {
+            await IndentCalls.StopRetryingOnRefusal(() => indent.DenyAsync(orphan.Name!, "Closed by Approvals: duplicate of " + ours[0].Name, claimId: input.InstanceId + "-orphan"));
+        }
+
+        logger.LogInformation("Petition {Petition} adopted for approval {InstanceId}", ours[0].Name, input.InstanceId);
+        return new PetitionRef(ours[0].Name!, indent.Space);
     }
 }

@@ -4,12 +4,20 @@ using Microsoft.DurableTask;
 namespace Approvals.Core.Workflow;
 
 /// <summary>Reads a petition back from the Indent API: the only source the workflow trusts for a decision.</summary>
-public sealed class GetPetitionActivity(IndentClient indent) : TaskActivity<GetPetitionInput, PetitionSnapshot>
+public sealed class GetPetitionActivity(IndentClient indent, Secrets.ISecretProvider secrets) : TaskActivity<GetPetitionInput, PetitionSnapshot>
 {
     public override async Task<PetitionSnapshot> RunAsync(TaskActivityContext context, GetPetitionInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Snapshot(await IndentCalls.StopRetryingOnRefusal(() => indent.GetPetitionAsync(input.PetitionName)));
+        var petition = await IndentCalls.StopRetryingOnRefusal(() => indent.GetPetitionAsync(input.PetitionName));
+        var snapshot = Snapshot(petition);
+        if (input.InstanceId is null || input.Action is null || input.UserId is null)
+        {
+            return snapshot;
+        }
+
+        var keys = PetitionSeal.Keys(await secrets.GetSecretAsync(PetitionSeal.KeySetting));
+        return snapshot with { Refusal = PetitionSeal.Refusal(petition, input.InstanceId, input.Action, input.UserId, keys) };
     }
 
     /// <summary>The phase, and who made the last decision (approve, deny or revoke) according to the event history.</summary>

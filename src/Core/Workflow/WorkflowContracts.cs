@@ -54,12 +54,17 @@ public sealed record CreatePetitionInput(string InstanceId, string Action, strin
 /// <summary>A petition as created: its name and the space it lives in.</summary>
 public sealed record PetitionRef(string Name, string Space);
 
-public sealed record GetPetitionInput(string PetitionName);
+/// <summary>What to read, and whose it must be (the instance, action and user; null for instances started before the
+/// seal existed, which are read unchecked).</summary>
+public sealed record GetPetitionInput(string PetitionName, string? InstanceId = null, string? Action = null, string? UserId = null);
 
 /// <summary>What the workflow needs to know of a petition read back from Indent.</summary>
-public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt)
+public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null)
 {
-    public bool IsGranted => Phase == Indent.IndentPhases.Granted;
+    /// <summary>The petition is not this approval's (see <see cref="PetitionSeal"/>): never act on it.</summary>
+    public bool IsForeign => Refusal is not null;
+
+    public bool IsGranted => Refusal is null && Phase == Indent.IndentPhases.Granted;
 
     /// <summary>Final without a grant: denied, closed, revoked, deleted.</summary>
     public bool IsRefused => Phase is Indent.IndentPhases.Closed or Indent.IndentPhases.Revoked or Indent.IndentPhases.Deleted;

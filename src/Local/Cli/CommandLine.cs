@@ -129,7 +129,7 @@ public static class CommandLine
                 await output.WriteLineAsync($"  Indent (local) {host.IndentApi}  — webhooks signed to {host.Api}webhooks/indent");
                 if (host.GeneratedSecretsFile is not null)
                 {
-                    await output.WriteLineAsync($"  Credentials    generated INDENT_API_TOKEN and INDENT_WEBHOOK_SECRET are in {host.GeneratedSecretsFile} (owner-only)");
+                    await output.WriteLineAsync($"  Credentials    generated local secrets (emulator token and webhook secret, petition seal key) are in {host.GeneratedSecretsFile} (owner-only)");
                 }
 
                 if (options.AutoApproveSeconds is { } seconds)

@@ -37,16 +37,11 @@ public static class LocalHost
         // Real Indent when INDENT_BASE_URL points elsewhere; otherwise the emulator, with generated credentials if none are given.
         var configuredBase = configuration[IndentOptions.BaseUrlSetting];
         var emulated = string.IsNullOrWhiteSpace(configuredBase) || configuredBase.StartsWith(new Uri(baseAddress, "indent/").ToString(), StringComparison.OrdinalIgnoreCase);
-        var overrides = new Dictionary<string, string?>();
-        string? generatedFile = null;
+        var (overrides, generatedFile) = LocalSecrets.Resolve(configuration, dataDirectory, emulated);
         if (emulated)
         {
-            var (token, secret, file) = LocalSecrets.Resolve(configuration, dataDirectory);
-            generatedFile = file;
             overrides[IndentOptions.BaseUrlSetting] = new Uri(baseAddress, "indent/v1").ToString();
             overrides[IndentOptions.SpaceSetting] = configuration[IndentOptions.SpaceSetting] is { Length: > 0 } s ? s : "local";
-            overrides[IndentOptions.TokenSetting] = token;
-            overrides[IndentWebhookEndpoint.SecretSetting] = secret;
         }
 
         // Content root in the build output: no appsettings file watchers over whatever directory we were started in.

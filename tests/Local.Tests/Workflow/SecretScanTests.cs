@@ -36,7 +36,8 @@ public sealed class SecretScanTests
             .Select(f => System.Text.Json.JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("value").GetString()!)
             .ToList();
         Assert.Equal(3, temporaryPasswords.Count);
-        var secrets = new List<string> { TestHost.Token, TestHost.Token.Split('.')[2], TestHost.WebhookSecret };
+        var sealKey = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(host.DataDirectory, "local-secrets.json"))).RootElement.GetProperty(PetitionSeal.KeySetting).GetString()!;
+        var secrets = new List<string> { TestHost.Token, TestHost.Token.Split('.')[2], TestHost.WebhookSecret, sealKey };
         secrets.AddRange(temporaryPasswords);
         var haystacks = responses.Concat(host.Logs.Lines).ToList();
         Assert.NotEmpty(host.Logs.Lines);

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text;
+using Approvals.Core.Indent;
+
+namespace Approvals.Core.Workflow;
+
+/// <summary>Proof that a petition was created by this deployment for one approval: a label holding an HMAC of the
+/// instance id under a key only we hold (<c>APPROVALS_SEAL_KEY</c>; several, comma-separated, while rotating — the
+/// first seals, any verifies). Request ids are predictable (an Idempotency-Key makes them so), so a label alone
+/// proves nothing: anyone who can create petitions in the space could plant one.</summary>
+public static class PetitionSeal
+{
+    public const string KeySetting = "APPROVALS_SEAL_KEY";
+    public const string Label = "approvals.dev/seal";
+
+    public static string Compute(string key, string instanceId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(instanceId);
+        return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes("petition-seal:" + instanceId)));
+    }
+
+    /// <summary>The configured keys, first one first.</summary>
+    public static IReadOnlyList<string> Keys(string? configured) =>
+        (configured ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Why <paramref name="petition"/> is not this approval's, or <c>null</c> when it is: its instance label,
+    /// its resource (<c>action:user</c>) and its seal under one of <paramref name="keys"/> must all match.</summary>
+    public static string? Refusal(Petition petition, string instanceId, string action, string userId, IReadOnlyList<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(petition);
+        ArgumentNullException.ThrowIfNull(keys);
+        var labels = petition.Meta?.Labels;
+        if (labels is null || !labels.TryGetValue(WorkflowLabels.Instance, out var instance) || instance != instanceId)
+        {
+            return $"petition {petition.Name} is labelled for another approval";
+        }
+
+        var resource = $"{action}:{userId}";
+        if (petition.Resources is not { Count: 1 } resources || resources[0].Id != resource)
+        {
+            return $"petition {petition.Name} is not for {resource}";
+        }
+
+        if (!labels.TryGetValue(Label, out var seal) || !keys.Any(key => CryptographicOperations.FixedTimeEquals(
+                Encoding.ASCII.GetBytes(Compute(key, instanceId)), Encoding.ASCII.GetBytes(seal))))
+        {
+            return $"petition {petition.Name} was not created by this deployment (no valid seal)";
+        }
+
+        return null;
+    }
+}
