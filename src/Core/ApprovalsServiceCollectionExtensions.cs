@@ -47,9 +47,15 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddTransient<IndentWebhookEndpoint>();
         services.TryAddTransient<PasswordResetService>();
         services.AddApprovalsActivities();
-        services.AddHostedService<RequiredSecretsCheck>();
+        services.TryAddSingleton<SecretsReadiness>();
         return services;
     }
+
+    /// <summary>Fails the host at start when a required secret is missing (the local host: its secrets are generated or
+    /// given on the command line, so a missing one is a mistake to stop at). The Functions app does not: it answers 503
+    /// until its secrets exist (<see cref="SecretsReadiness"/>).</summary>
+    public static IServiceCollection AddRequiredSecretsCheck(this IServiceCollection services) =>
+        services.AddHostedService<RequiredSecretsCheck>();
 
     /// <summary>The Azure password reset: Microsoft Graph for the user, Key Vault for the temporary credential.
     /// Requires <c>KEY_VAULT_URI</c>; fails at start naming it when missing.</summary>

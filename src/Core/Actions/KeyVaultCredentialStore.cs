@@ -9,6 +9,9 @@ public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialSt
 {
     const string AppliedTag = "applied";
 
+    /// <summary>How long a writer waits before it lists the versions (Key Vault's timestamps have one-second resolution).</summary>
+    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(1.1);
+
     public async Task<StoredCredential?> GetAsync(string name, CancellationToken cancellationToken = default)
     {
         try
@@ -22,7 +25,9 @@ public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialSt
     }
 
     /// <summary>Key Vault has no conditional create, so the first version wins: every writer sets a version, then all
-    /// of them adopt the oldest one. Later versions are disabled so nothing else can read them.</summary>
+    /// of them adopt the oldest one; later versions are disabled so nothing else can read them. Key Vault stamps versions
+    /// to the second, so a writer lists only after <see cref="SettleTime"/>: by then every version that could tie with
+    /// its own is visible, and every writer computes the same winner (oldest, then lowest version id).</summary>
     public async Task<StoredCredential> AddAsync(string name, string value, DateTimeOffset expiresOn, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken = default)
     {
         var secret = new KeyVaultSecret(name, value);
@@ -34,6 +39,7 @@ public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialSt
         }
 
         KeyVaultSecret mine = await client.SetSecretAsync(secret, cancellationToken);
+        await Task.Delay(SettleTime, cancellationToken);
         var first = await FirstVersionAsync(name, cancellationToken);
         if (first.Properties.Version != mine.Properties.Version)
         {

@@ -22,7 +22,7 @@ public sealed record CancelBody
 public sealed record StartedResponse(string Id, string StatusQueryGetUri, string CancelPostUri, string HistoryGetUri);
 
 /// <summary><c>GET /api/health</c>.</summary>
-public sealed record HealthView(string Status);
+public sealed record HealthView(string Status, IReadOnlyList<string>? Missing = null);
 
 /// <summary>202 body of <c>POST /api/approvals/{id}/cancel</c>.</summary>
 public sealed record CancelAccepted(string Id, string Status);
@@ -62,6 +62,7 @@ public sealed record HistoryView(string Id, string Status, string? Petition, str
 [JsonSerializable(typeof(CancelBody))]
 [JsonSerializable(typeof(StartedResponse))]
 [JsonSerializable(typeof(CancelAccepted))]
+[JsonSerializable(typeof(HealthView))]
 [JsonSerializable(typeof(ApprovalView))]
 [JsonSerializable(typeof(HistoryView))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Approvals.Core.Secrets;
 using Approvals.Core.Workflow;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,6 +17,7 @@ namespace Approvals.Core.Http;
 public sealed partial class ApprovalsApi(
     IOptions<WorkflowOptions> workflowOptions,
     IOptions<ApiOptions> apiOptions,
+    SecretsReadiness readiness,
     IApprovalHistorySource history,
     Indent.IndentClient indent,
     TimeProvider timeProvider,
@@ -32,6 +34,11 @@ public sealed partial class ApprovalsApi(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        if (await NotReadyAsync(readiness, cancellationToken) is { } notReady)
+        {
+            return notReady;
+        }
+
         var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.PasswordResetBody, optional: false, cancellationToken);
         if (body is null)
         {
@@ -324,8 +331,25 @@ public sealed partial class ApprovalsApi(
     static ProblemHttpResult NotFound(string? id) =>
         Problem(StatusCodes.Status404NotFound, "Approval not found", ApprovalIds.IsValid(id) ? $"There is no approval {id}." : "That is not an approval id.");
 
-    /// <summary><c>GET /api/health</c>.</summary>
-    public static Ok<HealthView> Health() => TypedResults.Ok(new HealthView("ok"));
+    /// <summary><c>GET /api/health</c>: 200 when every required secret can be read, else 503 naming the missing ones.</summary>
+    public static async Task<JsonHttpResult<HealthView>> HealthAsync(SecretsReadiness readiness, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(readiness);
+        var missing = await readiness.MissingAsync(cancellationToken);
+        return missing.Count == 0
+            ? TypedResults.Json(new HealthView("ok"), ApiJsonContext.Default.HealthView)
+            : TypedResults.Json(new HealthView("unconfigured", missing), ApiJsonContext.Default.HealthView, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>503 problem+json while a required secret is missing; <c>null</c> when ready.</summary>
+    public static async Task<ProblemHttpResult?> NotReadyAsync(SecretsReadiness readiness, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(readiness);
+        var missing = await readiness.MissingAsync(cancellationToken);
+        return missing.Count == 0
+            ? null
+            : Problem(StatusCodes.Status503ServiceUnavailable, "Not configured yet", $"These settings cannot be read yet: {string.Join(", ", missing)}. See docs/DEPLOY.md, step 2.");
+    }
 
     public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title);

@@ -11,14 +11,6 @@ namespace Approvals.Core.Http;
 /// they cannot come from here; a test checks the two tables agree).</summary>
 public static class ApprovalsApiRoutes
 {
-    public const string Prefix = "/api";
-    public const string PasswordResets = "password-resets";
-    public const string Approval = "approvals/{id}";
-    public const string Cancel = "approvals/{id}/cancel";
-    public const string History = "approvals/{id}/history";
-    public const string IndentWebhook = "webhooks/indent";
-    public const string Health = "health";
-
     /// <summary>Maps every API route under <see cref="Prefix"/>, with a problem+json 404 for anything else.</summary>
     public static RouteGroupBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
     {
@@ -28,8 +20,12 @@ public static class ApprovalsApiRoutes
         api.MapPost(Cancel, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.CancelAsync(id, request, client, ct));
         api.MapGet(History, (string id, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetHistoryAsync(id, client, ct));
         api.MapPost(IndentWebhook, (HttpRequest request, IndentWebhookEndpoint webhook, DurableTaskClient client, CancellationToken ct) => webhook.HandleAsync(request, client, ct));
-        api.MapGet(Health, ApprovalsApi.Health);
+        api.MapGet(Health, (Secrets.SecretsReadiness readiness, CancellationToken ct) => ApprovalsApi.HealthAsync(readiness, ct));
         api.MapFallback(() => ApprovalsApi.Problem(StatusCodes.Status404NotFound, "Not found", "There is no such API route; see the README's HTTP API table."));
         return api;
     }
+
+    // Constants, not a table built at run time: Functions routes are attribute arguments.
+    public const string Prefix = "/api", PasswordResets = "password-resets", IndentWebhook = "webhooks/indent", Health = "health";
+    public const string Approval = "approvals/{id}", Cancel = Approval + "/cancel", History = Approval + "/history";
 }

@@ -16,6 +16,7 @@ public sealed class IndentWebhookEndpoint(
     IndentWebhookVerifier verifier,
     ISecretProvider secrets,
     IndentClient indent,
+    SecretsReadiness readiness,
     ILogger<IndentWebhookEndpoint> logger)
 {
     public const string SecretSetting = "INDENT_WEBHOOK_SECRET";
@@ -33,6 +34,12 @@ public sealed class IndentWebhookEndpoint(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        if (await ApprovalsApi.NotReadyAsync(readiness, cancellationToken) is { } notReady)
+        {
+            // Not configured yet (a fresh deployment): 503, so Indent retries the delivery later.
+            return notReady;
+        }
+
         byte[] body;
         try
         {
@@ -49,10 +56,11 @@ public sealed class IndentWebhookEndpoint(
             request.Headers[IndentWebhookSignature.TimestampHeader].ToArray(),
             request.Headers[IndentWebhookSignature.SignatureHeader].ToArray(),
             configured);
-        if (verification.Rejection == WebhookRejection.SignatureMismatch && secrets is KeyVaultSecretProvider vault)
+        if (verification.Rejection == WebhookRejection.SignatureMismatch && secrets is KeyVaultSecretProvider vault
+            && await vault.TryRefreshAsync(SecretSetting, cancellationToken))
         {
-            // Perhaps the secret was just rotated in Key Vault: read it again once before refusing.
-            vault.Invalidate(SecretSetting);
+            // The secret was just rotated in Key Vault: check again with the new value. Re-reads are rate-limited, so
+            // forged deliveries cannot turn into Key Vault reads.
             var refreshed = await WebhookSecretsAsync(cancellationToken);
             verification = verifier.Verify(body, request.Headers[IndentWebhookSignature.TimestampHeader].ToArray(), request.Headers[IndentWebhookSignature.SignatureHeader].ToArray(), refreshed);
         }

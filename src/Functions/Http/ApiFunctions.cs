@@ -1,4 +1,5 @@
 using Approvals.Core.Http;
+using Approvals.Core.Secrets;
 using Approvals.Core.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +10,7 @@ namespace Approvals.Functions.Http;
 
 /// <summary>The route table of <see cref="ApprovalsApiRoutes"/> as Functions: each a one-line hand-off to
 /// <see cref="ApprovalsApi"/> in Core. (Function routes must be attribute constants, so they name the same constants.)</summary>
-public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook)
+public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook, SecretsReadiness readiness)
 {
     [Function("StartPasswordReset")]
     public async Task<IActionResult> Start(
@@ -46,8 +47,8 @@ public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook
         new ResultAction(await webhook.HandleAsync(request, client, request.HttpContext.RequestAborted));
 
     [Function("Health")]
-    public static IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Health)] HttpRequest request) =>
-        new ResultAction(ApprovalsApi.Health());
+    public async Task<IActionResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Health)] HttpRequest request) =>
+        new ResultAction(await ApprovalsApi.HealthAsync(readiness, request.HttpContext.RequestAborted));
 
     /// <summary>Runs a minimal-API <see cref="IResult"/> through the Functions ASP.NET Core integration.</summary>
     sealed class ResultAction(IResult result) : IActionResult

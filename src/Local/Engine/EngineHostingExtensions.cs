@@ -16,8 +16,9 @@ public static class EngineHostingExtensions
     public static WebApplicationBuilder AddLocalEngine(this WebApplicationBuilder builder, EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(sp => new DurableEngine(options, sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services
+            .AddSingleton(options)
+            .AddSingleton(sp => new DurableEngine(options, sp.GetRequiredService<ILoggerFactory>()));
         // Registered before the worker: hosted services start in order, so the sidecar listens before the worker connects.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DurableEngine>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IApprovalHistorySource, EngineHistorySource>());

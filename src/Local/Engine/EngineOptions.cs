@@ -7,15 +7,6 @@ namespace Approvals.Local.Engine;
 /// engine's tuning knobs.</summary>
 public sealed class EngineOptions : SettingsOptions
 {
-    public const string StorageSetting = "AzureWebJobsStorage";
-    public const string TaskHubSetting = "TASKHUB_NAME";
-
-    /// <summary>Azure Storage engine only: the longest an idle worker waits between queue polls (milliseconds).</summary>
-    public const string QueuePollingSetting = "APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS";
-
-    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible (seconds).</summary>
-    public const string VisibilityTimeoutSetting = "APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS";
-
     /// <summary>An Azure Storage connection string (e.g. <c>UseDevelopmentStorage=true</c> for Azurite); <c>null</c> for in memory.</summary>
     public string? StorageConnectionString { get; set; }
 
@@ -29,6 +20,15 @@ public sealed class EngineOptions : SettingsOptions
 
     /// <summary>Azure Storage engine only: how long a dequeued message stays invisible.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public const string StorageSetting = "AzureWebJobsStorage";
+    public const string TaskHubSetting = "TASKHUB_NAME";
+
+    /// <summary>Azure Storage engine only: the longest an idle worker waits between queue polls (milliseconds).</summary>
+    public const string QueuePollingSetting = "APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS";
+
+    /// <summary>Azure Storage engine only: how long a dequeued message stays invisible (seconds).</summary>
+    public const string VisibilityTimeoutSetting = "APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS";
 
     public bool IsDurable => StorageConnectionString is not null;
 

@@ -58,6 +58,7 @@ public static class LocalHost
                 indent.Retry.AttemptTimeout = timeout;
             }
         });
+        builder.Services.AddRequiredSecretsCheck();
         builder.AddLocalStandIns(dataDirectory, settings.DirectoryLatency);
         if (emulated)
         {
