@@ -146,6 +146,10 @@ public sealed class BicepTemplateTests
         var custom = Resources(rbac).Single(r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleDefinitions");
         var dataActions = custom.GetProperty("properties").GetProperty("permissions")[0].GetProperty("dataActions").EnumerateArray().Select(a => a.GetString()).ToList();
         Assert.Equal(["Microsoft.KeyVault/vaults/secrets/setSecret/action", "Microsoft.KeyVault/vaults/secrets/update/action"], dataActions);
+        // Role definition names are tenant-wide: the name carries a subscription-and-group token, so a second
+        // subscription in the same tenant with the same resource group name does not collide.
+        var roleName = custom.GetProperty("properties").GetProperty("roleName").GetString()!;
+        Assert.Contains("uniqueString(subscription().id", roleName, StringComparison.Ordinal);
         Assert.Contains("webhooks/indent", main.GetProperty("outputs").GetProperty("WEBHOOK_URL").GetProperty("value").GetString(), StringComparison.Ordinal);
     }
 }

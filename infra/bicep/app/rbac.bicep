@@ -56,7 +56,8 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 resource credentialWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'approvals-temporary-credential-writer')
   properties: {
-    roleName: 'Approvals temporary credential writer (${resourceGroup().name})'
+    // Role names are unique per tenant: a second subscription with the same resource group name must not collide.
+    roleName: 'Approvals temporary credential writer (${resourceGroup().name}, ${uniqueString(subscription().id, resourceGroup().id)})'
     description: 'Create temporary-credential secrets and mark them applied. No delete, purge or backup.'
     type: 'CustomRole'
     assignableScopes: [resourceGroup().id]

@@ -13,7 +13,16 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 {
     public const string GraphBaseUrlSetting = "GRAPH_BASE_URL";
     public static readonly Uri DefaultGraphBaseUrl = new("https://graph.microsoft.com/v1.0/");
-    static readonly string[] Scopes = ["https://graph.microsoft.com/.default"];
+
+    /// <summary>The token scope for the Graph this client talks to: its root's <c>/.default</c>, so a sovereign cloud's
+    /// <c>GRAPH_BASE_URL</c> (e.g. https://graph.microsoft.us/v1.0/) gets a token for that cloud's Graph.</summary>
+    public static string ScopeFor(Uri graphBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(graphBaseUrl);
+        return graphBaseUrl.GetLeftPart(UriPartial.Authority) + "/.default";
+    }
+
+    string[] Scopes => [ScopeFor(http.BaseAddress ?? DefaultGraphBaseUrl)];
 
     /// <summary><c>GET /users/{id}?$select=lastPasswordChangeDateTime</c>: the directory's own record of the last change.</summary>
     public async Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default)

@@ -193,6 +193,13 @@ public sealed class PasswordResetTests
         });
     }
 
+    [Theory]
+    [InlineData("https://graph.microsoft.com/v1.0/", "https://graph.microsoft.com/.default")]
+    [InlineData("https://graph.microsoft.us/v1.0/", "https://graph.microsoft.us/.default")]
+    [InlineData("https://microsoftgraph.chinacloudapi.cn/v1.0/", "https://microsoftgraph.chinacloudapi.cn/.default")]
+    public void EntraUserDirectory_TokenScope_FollowsGraphBaseUrl(string baseUrl, string scope) =>
+        Assert.Equal(scope, EntraUserDirectory.ScopeFor(new Uri(baseUrl)));
+
     [Fact]
     public async Task EntraUserDirectory_ReadsLastPasswordChangeFromGraph()
     {
@@ -234,7 +241,7 @@ public sealed class PasswordResetTests
         Assert.Equal("/v1.0/users/alice@acme.test", patch.PathAndQuery);
         Assert.Equal("Bearer fake-entra-token", patch.Headers["Authorization"]);
         Assert.Equal("""{"passwordProfile":{"password":"Temp-Pass-123!","forceChangePasswordNextSignIn":true}}""", patch.Body);
-        Assert.Contains("https://graph.microsoft.com/.default", credential.Scopes);
+        Assert.Contains(EntraUserDirectory.ScopeFor(http.BaseAddress!), credential.Scopes);
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
         Assert.DoesNotContain("Temp-Pass-123!", denied.ToString(), StringComparison.Ordinal);
     }
