@@ -35,6 +35,11 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Always-ready instances for the Durable Functions group (0 scales it to zero; each one is billed while it waits).')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstances int = 1
+
 @description('Fallback poll schedule and deadlines (seconds).')
 param pollInitialSeconds int = 2
 param pollMaxSeconds int = 300
@@ -144,6 +149,7 @@ module function 'app/function.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    durableAlwaysReadyInstances: durableAlwaysReadyInstances
     applicationSettings: {
       INDENT_SPACE: indentSpace
       INDENT_BASE_URL: indentBaseUrl

@@ -146,6 +146,13 @@ public sealed class BicepTemplateTests
         var custom = Resources(rbac).Single(r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleDefinitions");
         var dataActions = custom.GetProperty("properties").GetProperty("permissions")[0].GetProperty("dataActions").EnumerateArray().Select(a => a.GetString()).ToList();
         Assert.Equal(["Microsoft.KeyVault/vaults/secrets/setSecret/action", "Microsoft.KeyVault/vaults/secrets/update/action"], dataActions);
+        // One always-ready instance for the "durable" group by default (Flex Consumption's per-function scale group).
+        var function = Module(main, "function");
+        var site = Resources(function.GetProperty("properties").GetProperty("template")).Single(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites");
+        var alwaysReady = site.GetProperty("properties").GetProperty("functionAppConfig").GetProperty("scaleAndConcurrency").GetProperty("alwaysReady");
+        Assert.Equal("durable", alwaysReady[0].GetProperty("name").GetString());
+        Assert.Equal(1, main.GetProperty("parameters").GetProperty("durableAlwaysReadyInstances").GetProperty("defaultValue").GetInt32());
+
         // Role definition names are tenant-wide: the name carries a subscription-and-group token, so a second
         // subscription in the same tenant with the same resource group name does not collide.
         var roleName = custom.GetProperty("properties").GetProperty("roleName").GetString()!;

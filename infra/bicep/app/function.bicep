@@ -23,6 +23,11 @@ param instanceMemoryMB int
 @maxValue(1000)
 param maximumInstanceCount int
 
+@description('Always-ready instances for the durable group (orchestrator and activities scale together there).')
+@minValue(0)
+@maxValue(10)
+param durableAlwaysReadyInstances int
+
 @description('App settings the application code reads (same names as in the code and host.json).')
 param applicationSettings object
 
@@ -74,6 +79,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: {
+        // "durable" is the group of all Durable-triggered functions (orchestration, activity, entity); an always-ready
+        // instance there runs a webhook-woken orchestration without a cold start.
+        alwaysReady: [
+          { name: 'durable', instanceCount: durableAlwaysReadyInstances }
+        ]
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
       }
