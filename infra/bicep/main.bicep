@@ -57,6 +57,7 @@ param functionAppName string = ''
 param planName string = ''
 param storageAccountName string = ''
 param keyVaultName string = ''
+param credentialsVaultName string = ''
 param identityName string = ''
 param logAnalyticsName string = ''
 param appInsightsName string = ''
@@ -108,6 +109,18 @@ module vault 'app/keyvault.bicep' = {
   }
 }
 
+// Temporary credentials live in a vault of their own: the app may write there, and only there. It can read, never
+// write, the Indent secrets, so a compromised app cannot replace the webhook secret and forge approvals.
+module credentialsVault 'app/keyvault.bicep' = {
+  name: 'credentials-vault'
+  scope: rg
+  params: {
+    name: !empty(credentialsVaultName) ? credentialsVaultName : take('${abbrs.keyVault}apc-${token}', 24)
+    location: location
+    tags: tags
+  }
+}
+
 module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
@@ -126,6 +139,7 @@ module rbac 'app/rbac.bicep' = {
     principalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
     keyVaultName: vault.outputs.name
+    credentialsVaultName: credentialsVault.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     operatorPrincipalId: operatorPrincipalId
   }
@@ -154,6 +168,7 @@ module function 'app/function.bicep' = {
       INDENT_SPACE: indentSpace
       INDENT_BASE_URL: indentBaseUrl
       KEY_VAULT_URI: vault.outputs.uri
+      CREDENTIALS_VAULT_URI: credentialsVault.outputs.uri
       GRAPH_BASE_URL: '${environment().graph}v1.0/'
       TASKHUB_NAME: taskHubName
       APPROVALS_POLL_INITIAL_SECONDS: string(pollInitialSeconds)
@@ -172,6 +187,7 @@ output AZURE_CLIENT_ID string = identity.outputs.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output KEY_VAULT_NAME string = vault.outputs.name
 output KEY_VAULT_URI string = vault.outputs.uri
+output CREDENTIALS_VAULT_NAME string = credentialsVault.outputs.name
 output INDENT_API_TOKEN_SECRET_NAME string = indentTokenSecretName
 output INDENT_WEBHOOK_SECRET_NAME string = indentWebhookSecretName
 output TASKHUB_NAME string = taskHubName

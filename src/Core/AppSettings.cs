@@ -20,6 +20,7 @@ public static class AppSettings
         IndentWebhookEndpoint.SecretSetting,
         Workflow.PetitionSeal.KeySetting,
         KeyVaultSecretProvider.VaultUriSetting,
+        AzureOptions.CredentialsVaultUriSetting,
         EntraUserDirectory.GraphBaseUrlSetting,
         WorkflowOptions.PollInitialSetting,
         WorkflowOptions.PollMaxSetting,

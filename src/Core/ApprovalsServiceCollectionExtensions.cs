@@ -63,9 +63,9 @@ public static class ApprovalsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var azure = Settings.Settings.Read<AzureOptions>(configuration);
-        var vaultUri = azure.KeyVaultUri
-            ?? throw new SettingsException([$"{KeyVaultSecretProvider.VaultUriSetting} is not set: the password reset stores temporary credentials in Key Vault (e.g. https://kv-approvals.vault.azure.net/)."]);
-        services.TryAddSingleton(new SecretClient(vaultUri, new DefaultAzureCredential()));
+        var vaultUri = azure.CredentialsVaultUri
+            ?? throw new SettingsException([$"{AzureOptions.CredentialsVaultUriSetting} (or {KeyVaultSecretProvider.VaultUriSetting}) is not set: the password reset stores temporary credentials in Key Vault (e.g. https://kv-apc-approvals.vault.azure.net/)."]);
+        services.TryAddKeyedSingleton(KeyVaultCredentialStore.ClientKey, (sp, _) => new SecretClient(vaultUri, sp.GetRequiredService<Azure.Core.TokenCredential>()));
         services.TryAddSingleton<ICredentialStore, KeyVaultCredentialStore>();
         services.TryAddSingleton<Azure.Core.TokenCredential>(new DefaultAzureCredential());
         services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();

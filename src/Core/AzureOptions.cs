@@ -10,6 +10,12 @@ public sealed class AzureOptions : SettingsOptions
     /// <summary><c>KEY_VAULT_URI</c>; <c>null</c> when unset (secrets then come from configuration).</summary>
     public Uri? KeyVaultUri { get; set; }
 
+    public const string CredentialsVaultUriSetting = "CREDENTIALS_VAULT_URI";
+
+    /// <summary><c>CREDENTIALS_VAULT_URI</c>: the vault temporary credentials are written to, apart from the Indent
+    /// secrets; <c>KEY_VAULT_URI</c> when unset (a single-vault setup, as before).</summary>
+    public Uri? CredentialsVaultUri { get; set; }
+
     /// <summary><c>GRAPH_BASE_URL</c>, ending in '/'; Microsoft Graph v1.0 by default (sovereign clouds override it).</summary>
     public Uri GraphBaseUrl { get; set; } = EntraUserDirectory.DefaultGraphBaseUrl;
 
@@ -17,6 +23,7 @@ public sealed class AzureOptions : SettingsOptions
     {
         ArgumentNullException.ThrowIfNull(reader);
         KeyVaultUri = reader.AbsoluteUrl(KeyVaultSecretProvider.VaultUriSetting, null, httpsOnly: true, "https://kv-approvals.vault.azure.net/");
+        CredentialsVaultUri = reader.AbsoluteUrl(CredentialsVaultUriSetting, KeyVaultUri, httpsOnly: true, "https://kv-apc-approvals.vault.azure.net/");
         GraphBaseUrl = reader.AbsoluteUrl(EntraUserDirectory.GraphBaseUrlSetting, GraphBaseUrl, httpsOnly: true, EntraUserDirectory.DefaultGraphBaseUrl.ToString(), asDirectory: true)!;
     }
 }

@@ -146,6 +146,20 @@ public sealed class BicepTemplateTests
         var custom = Resources(rbac).Single(r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleDefinitions");
         var dataActions = custom.GetProperty("properties").GetProperty("permissions")[0].GetProperty("dataActions").EnumerateArray().Select(a => a.GetString()).ToList();
         Assert.Equal(["Microsoft.KeyVault/vaults/secrets/setSecret/action", "Microsoft.KeyVault/vaults/secrets/update/action"], dataActions);
+        // Two vaults; on the one holding the Indent secrets the app's identity may only read (Key Vault Secrets User):
+        // the writer role sits on the credentials vault alone, so the app cannot replace the webhook secret.
+        Assert.Equal(2, Resources(main).Count(r => r.GetProperty("type").GetString() == "Microsoft.Resources/deployments"
+            && r.GetProperty("properties").GetProperty("template").GetProperty("resources").ToString().Contains("Microsoft.KeyVault/vaults", StringComparison.Ordinal)
+            && !r.GetProperty("properties").GetProperty("template").GetProperty("resources").ToString().Contains("roleAssignments", StringComparison.Ordinal)));
+        var appOnSecretsVault = assignments
+            .Where(a => a.GetProperty("properties").GetProperty("principalId").GetString() == "[parameters('principalId')]")
+            .Where(a => a.GetProperty("scope").GetString()!.Contains("parameters('keyVaultName')", StringComparison.Ordinal))
+            .Select(a => a.GetProperty("properties").GetProperty("roleDefinitionId").GetString())
+            .ToList();
+        Assert.Equal(["[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('keyVaultSecretsUser'))]"], appOnSecretsVault);
+        var writer = assignments.Single(a => a.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!.Contains("approvals-temporary-credential-writer", StringComparison.Ordinal));
+        Assert.Contains("parameters('credentialsVaultName')", writer.GetProperty("scope").GetString(), StringComparison.Ordinal);
+
         // One always-ready instance for the "durable" group by default (Flex Consumption's per-function scale group).
         var function = Module(main, "function");
         var site = Resources(function.GetProperty("properties").GetProperty("template")).Single(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites");

@@ -1,4 +1,4 @@
-@description('Key Vault (RBAC mode) holding the Indent token, the webhook secret(s) and the temporary credentials.')
+@description('A Key Vault in RBAC mode: one for the Indent secrets (the app reads), one for temporary credentials (the app writes).')
 param name string
 param location string
 param tags object

@@ -1,7 +1,10 @@
 @description('Role assignments, each the narrowest that works, for the app identity (and optionally the operator).')
 param principalId string
 param storageAccountName string
+@description('The vault of the Indent secrets and the seal key: the app only reads it.')
 param keyVaultName string
+@description('The vault of temporary credentials: the only one the app may write.')
+param credentialsVaultName string
 param appInsightsName string
 
 @description('Optional: a user or group allowed to set the Indent secrets in Key Vault.')
@@ -21,6 +24,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
+}
+
+resource credentialsVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: credentialsVaultName
 }
 
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -75,9 +82,16 @@ resource credentialWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-0
   }
 }
 
+// Read (the reset's idempotency checks) and write, on the credentials vault only.
+resource credentialsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(credentialsVault.id, principalId, keyVaultSecretsUser)
+  scope: credentialsVault
+  properties: { principalId: principalId, principalType: 'ServicePrincipal', roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser) }
+}
+
 resource credentialWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, principalId, credentialWriterRole.id)
-  scope: vault
+  name: guid(credentialsVault.id, principalId, credentialWriterRole.id)
+  scope: credentialsVault
   properties: { principalId: principalId, principalType: 'ServicePrincipal', roleDefinitionId: credentialWriterRole.id }
 }
 

@@ -1,12 +1,16 @@
 using Azure;
 using Azure.Security.KeyVault.Secrets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Approvals.Core.Actions;
 
 /// <summary>Temporary credentials as Key Vault secrets with an expiry; the reference is the secret's versioned id (its
 /// first version: see <see cref="AddAsync"/>).</summary>
-public sealed class KeyVaultCredentialStore(SecretClient client) : ICredentialStore
+public sealed class KeyVaultCredentialStore([FromKeyedServices(KeyVaultCredentialStore.ClientKey)] SecretClient client) : ICredentialStore
 {
+    /// <summary>The DI key of the <see cref="SecretClient"/> for the credentials vault (apart from the secrets vault's).</summary>
+    public const string ClientKey = "credentials-vault";
+
     const string AppliedTag = "applied";
 
     /// <summary>How long a writer waits before it lists the versions (Key Vault's timestamps have one-second resolution).</summary>
