@@ -7,8 +7,10 @@ using Azure.Core;
 namespace Approvals.Core.Actions;
 
 /// <summary>Entra ID through Microsoft Graph: <c>PATCH /users/{id}</c> with a <c>passwordProfile</c> holding the
-/// generated password and <c>forceChangePasswordNextSignIn: true</c>. Needs the application permission
-/// <c>User-PasswordProfile.ReadWrite.All</c> (see docs/DEPLOY.md for who consents).</summary>
+/// generated password and <c>forceChangePasswordNextSignIn: true</c>. App-only, Graph requires a permission
+/// (<c>User-PasswordProfile.ReadWrite.All</c>) <em>and</em> at least the User Administrator directory role over the user,
+/// and reading <c>lastPasswordChangeDateTime</c> needs <c>User.Read.All</c>; infra/scripts/grant-graph.sh grants all
+/// three (docs/DEPLOY.md, step 3).</summary>
 public sealed class EntraUserDirectory(HttpClient http, TokenCredential credential) : IUserDirectory
 {
     public const string GraphBaseUrlSetting = "GRAPH_BASE_URL";

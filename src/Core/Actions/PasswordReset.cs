@@ -91,6 +91,11 @@ public sealed class PasswordResetService(IUserDirectory directory, ICredentialSt
         {
             throw new Workflow.PermanentActivityFailureException(e.Message, e);
         }
+        catch (HttpRequestException e) when (e.StatusCode is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.Forbidden)
+        {
+            // A refusal that retrying cannot change: say what it most likely means, and stop the retries.
+            throw new Workflow.PermanentActivityFailureException(Explain(e), e);
+        }
 
         try
         {
@@ -104,6 +109,10 @@ public sealed class PasswordResetService(IUserDirectory directory, ICredentialSt
 
         return outcome;
     }
+
+    static string Explain(HttpRequestException e) => e.StatusCode == System.Net.HttpStatusCode.Forbidden
+        ? e.Message + " The app needs the Graph permissions User-PasswordProfile.ReadWrite.All and User.Read.All and the User Administrator role over this user (tenant-wide or on the user's administrative unit); an administrator's password needs Privileged Authentication Administrator, which the app deliberately lacks (docs/DEPLOY.md, step 3)."
+        : e.Message + " Entra refused the password: for example the user is federated or synchronized from on-premises, whose password is not set in Entra (docs/DEPLOY.md).";
 
     /// <summary>True when the directory's password changed at or after the credential was stored — only our own write
     /// can have done that within a reset's crash window.</summary>

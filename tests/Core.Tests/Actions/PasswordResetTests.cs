@@ -166,6 +166,27 @@ public sealed class PasswordResetTests
         Assert.Equal(recorded.Value, directory.Sets[^1].Password);
     }
 
+    sealed class RefusingDirectory(HttpStatusCode status) : IUserDirectory
+    {
+        public Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default) =>
+            throw new HttpRequestException($"Microsoft Graph refused to reset the password of '{userId}' with HTTP {(int)status}.", null, status);
+
+        public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) => Task.FromResult<DateTimeOffset?>(null);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.Forbidden, "User Administrator")]
+    [InlineData(HttpStatusCode.BadRequest, "federated")]
+    public async Task ResetAsync_GraphRefuses_PermanentFailureSayingWhy(HttpStatusCode status, string why)
+    {
+        await using var vault = await FakeKeyVault.StartAsync();
+        var service = new PasswordResetService(new RefusingDirectory(status), new KeyVaultCredentialStore(vault.Client()), TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<PermanentActivityFailureException>(() => service.ResetAsync("reset-password-8-0123456789abcdef", "8"));
+
+        Assert.Contains(why, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ResetAsync_UnknownUser_PermanentFailure()
     {
