@@ -35,6 +35,13 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Optional: an action group (resource id) the alert rules notify.')
+param alertActionGroupId string = ''
+
+@description('Refused webhook signatures within 5 minutes that raise the "spike" alert.')
+@minValue(1)
+param refusedWebhooksThreshold int = 20
+
 @description('Always-ready instances for the Durable Functions group (0 scales it to zero; each one is billed while it waits).')
 @minValue(0)
 @maxValue(10)
@@ -129,6 +136,8 @@ module monitoring 'app/monitoring.bicep' = {
     appInsightsName: !empty(appInsightsName) ? appInsightsName : '${abbrs.appInsights}approvals-${token}'
     location: location
     tags: tags
+    alertActionGroupId: alertActionGroupId
+    refusedWebhooksThreshold: refusedWebhooksThreshold
   }
 }
 

@@ -46,7 +46,7 @@ public static class AppSettings
         ["AzureWebJobsStorage__blobServiceUri"] = "Functions host and Durable Functions: blobs",
         ["AzureWebJobsStorage__queueServiceUri"] = "Durable Functions: control and work-item queues",
         ["AzureWebJobsStorage__tableServiceUri"] = "Durable Functions: history and instances tables",
-        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host: telemetry endpoint (no key: local auth is off)",
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host and the worker's OpenTelemetry exporter: telemetry endpoint (no key: local auth is off)",
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Functions host: Entra-authenticated telemetry",
         ["AZURE_CLIENT_ID"] = "Azure.Identity DefaultAzureCredential: the user-assigned identity",
     };

@@ -1,14 +1,44 @@
 using Approvals.Core;
+using Approvals.Core.Telemetry;
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Approvals.Functions;
 
 /// <summary>Everything the Functions app registers, in one call a test can make too.</summary>
 public static class FunctionsServiceCollectionExtensions
 {
-    public static IServiceCollection AddApprovalsFunctions(this IServiceCollection services, IConfiguration configuration) =>
+    public const string AppInsightsSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
+    public static IServiceCollection AddApprovalsFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
         services
             .AddApprovalsCore(configuration)
             .AddEntraPasswordReset(configuration);
+
+        // Worker-side OpenTelemetry (chosen over the worker Application Insights SDK: one vendor-neutral pipeline for
+        // our Meter and ActivitySource, and every HttpClient call — Indent, Graph, Key Vault — becomes a dependency).
+        var telemetry = services.AddOpenTelemetry()
+            .UseFunctionsWorkerDefaults()
+            .WithTracing(tracing => tracing.AddSource(ApprovalsTelemetry.Name).AddHttpClientInstrumentation())
+            .WithMetrics(metrics => metrics.AddMeter(ApprovalsTelemetry.Name));
+        if (!string.IsNullOrWhiteSpace(configuration[AppInsightsSetting]))
+        {
+            // Local authentication is off on the Application Insights resource: export with the managed identity.
+            telemetry.UseAzureMonitorExporter(options =>
+            {
+                options.ConnectionString = configuration[AppInsightsSetting];
+                options.Credential = new DefaultAzureCredential();
+            });
+        }
+
+        return services;
+    }
 }

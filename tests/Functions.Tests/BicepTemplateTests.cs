@@ -160,6 +160,13 @@ public sealed class BicepTemplateTests
         var writer = assignments.Single(a => a.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!.Contains("approvals-temporary-credential-writer", StringComparison.Ordinal));
         Assert.Contains("parameters('credentialsVaultName')", writer.GetProperty("scope").GetString(), StringComparison.Ordinal);
 
+        // Alert rules on the app's own telemetry: failed approvals, and a spike in refused webhook signatures.
+        var monitoring = Module(main, "monitoring").GetProperty("properties").GetProperty("template");
+        var queries = Resources(monitoring).Where(r => r.GetProperty("type").GetString() == "Microsoft.Insights/scheduledQueryRules")
+            .Select(r => r.GetProperty("properties").GetProperty("criteria").GetProperty("allOf")[0].GetProperty("query").GetString()!).ToList();
+        Assert.Contains(queries, q => q.Contains("approvals.finished", StringComparison.Ordinal) && q.Contains("\"failed\"", StringComparison.Ordinal));
+        Assert.Contains(queries, q => q.Contains("approvals.webhooks.refused", StringComparison.Ordinal));
+
         // One always-ready instance for the "durable" group by default (Flex Consumption's per-function scale group).
         var function = Module(main, "function");
         var site = Resources(function.GetProperty("properties").GetProperty("template")).Single(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites");

@@ -39,6 +39,7 @@ public sealed partial class ApprovalsApi(
             return notReady;
         }
 
+        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
         var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.PasswordResetBody, optional: false, cancellationToken);
         if (body is null)
         {
@@ -79,6 +80,7 @@ public sealed partial class ApprovalsApi(
             await client.ScheduleNewOrchestrationInstanceAsync(
                 nameof(ApprovalOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId).WithDedupeStatuses(AllStatuses), cancellationToken);
             logger.LogInformation("Approval {InstanceId} started for user {UserId}", instanceId, userId);
+            Telemetry.ApprovalsTelemetry.Started.Add(1);
         }
         catch (Exception e) when (key is not null && IsAlreadyExists(e))
         {

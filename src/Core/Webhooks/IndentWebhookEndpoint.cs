@@ -68,6 +68,7 @@ public sealed class IndentWebhookEndpoint(
         if (!verification.IsValid)
         {
             logger.LogWarning("Indent webhook rejected: {Reason}", verification.Describe());
+            Telemetry.ApprovalsTelemetry.WebhooksRefused.Add(1, new KeyValuePair<string, object?>("reason", verification.Rejection.ToString()));
             return Status(StatusCodes.Status401Unauthorized, 16, "invalid signature: " + verification.Describe());
         }
 

@@ -231,6 +231,14 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         ApprovalResult Finish(string status, string? decidedBy = null, string? detail = null, PasswordResetOutcome? result = null)
         {
             Report(status, decidedBy: decidedBy, detail: detail);
+            if (!context.IsReplaying && status != ApprovalStatuses.AwaitingApproval)
+            {
+                // Recorded once per outcome: a replay re-runs this code but is not a new decision.
+                var tag = new KeyValuePair<string, object?>("status", status);
+                Telemetry.ApprovalsTelemetry.Finished.Add(1, tag);
+                Telemetry.ApprovalsTelemetry.TimeToDecision.Record((context.CurrentUtcDateTime - started).TotalSeconds, tag);
+            }
+
             return new ApprovalResult(status, petitionName, decidedBy, detail, polls, context.CurrentUtcDateTime, result);
         }
 

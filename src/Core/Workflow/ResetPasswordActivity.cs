@@ -13,8 +13,23 @@ public sealed class ResetPasswordActivity(PasswordResetService resets, ILogger<R
     public override async Task<PasswordResetOutcome> RunAsync(TaskActivityContext context, ResetPasswordInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        // ResetAsync is idempotent itself: a retry after a completed reset returns that reset's result.
-        var outcome = await resets.ResetAsync(input.InstanceId, input.UserId);
+        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.action.reset-password");
+        span?.SetTag("approvals.instance", input.InstanceId);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = "failed";
+        PasswordResetOutcome outcome;
+        try
+        {
+            // ResetAsync is idempotent itself: a retry after a completed reset returns that reset's result.
+            outcome = await resets.ResetAsync(input.InstanceId, input.UserId);
+            result = "done";
+        }
+        finally
+        {
+            Telemetry.ApprovalsTelemetry.ActionDuration.Record(
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("outcome", result));
+        }
+
         logger.LogInformation("Password of {UserId} reset for approval {InstanceId} (petition {Petition}); credential stored as {Reference}", input.UserId, input.InstanceId, input.PetitionName, outcome.CredentialReference);
         return outcome;
     }

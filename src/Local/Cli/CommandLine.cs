@@ -21,7 +21,9 @@ public static class CommandLine
         var dataDir = new Option<string?>("--data-dir") { Description = "Where local state lives (emulator database, local users, temporary credentials). Default: $APPROVALS_DATA_DIR or ~/.local/state/approvals-local." };
         var autoApprove = new Option<double?>("--auto-approve") { Description = "Have the emulator approve every petition after SECONDS (default 3).", Arity = ArgumentArity.ZeroOrOne };
         var rules = new Option<string[]>("--rule") { Description = "Emulator auto-decision, repeatable: PATTERN=approve|deny|manual[:SECONDS], PATTERN a glob over kind:id (e.g. 'action:reset-password:*=approve:5').", AllowMultipleArgumentsPerToken = false };
-        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove, rules };
+        var otlp = new Option<string?>("--otlp") { Description = "Export traces and metrics over OTLP (gRPC) to this collector, e.g. http://127.0.0.1:4317." };
+        var telemetryConsole = new Option<bool>("--telemetry-console") { Description = "Print traces and metrics (approvals started, finished by status, time to decision, action duration, refused webhooks) on the console." };
+        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove, rules, otlp, telemetryConsole };
         serve.SetAction(async (parse, cancellationToken) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
@@ -58,7 +60,14 @@ public static class CommandLine
                 }
             }
 
-            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto, Rules = parsedRules }, output, error, cancellationToken);
+            Uri? otlpUri = null;
+            if (parse.GetValue(otlp) is { } otlpText && (!Uri.TryCreate(otlpText, UriKind.Absolute, out otlpUri) || (otlpUri.Scheme != Uri.UriSchemeHttp && otlpUri.Scheme != Uri.UriSchemeHttps)))
+            {
+                await error.WriteLineAsync("--otlp must be an http(s) URL, such as http://127.0.0.1:4317.");
+                return 1;
+            }
+
+            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto, Rules = parsedRules, OtlpEndpoint = otlpUri, ConsoleTelemetry = parse.GetValue(telemetryConsole) }, output, error, cancellationToken);
         });
         root.Add(serve);
 

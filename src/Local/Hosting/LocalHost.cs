@@ -15,6 +15,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Approvals.Local.Hosting;
 
@@ -50,6 +52,7 @@ public static class LocalHost
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.BindAddress, port));
         builder.AddLocalLogging(options);
+        builder.AddLocalTelemetry(options);
         builder.AddLocalEngine(engineOptions);
         builder.Services.AddApprovalsCore(builder.Configuration, indent =>
         {
@@ -96,6 +99,44 @@ public static class LocalHost
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(options.LogLevel)
             .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         options.ConfigureLogging?.Invoke(builder.Logging);
+    }
+
+    /// <summary>The same instruments as in Azure (<see cref="Core.Telemetry.ApprovalsTelemetry"/>), exported over OTLP or to
+    /// the console when asked; nothing is collected otherwise.</summary>
+    static void AddLocalTelemetry(this WebApplicationBuilder builder, LocalHostOptions options)
+    {
+        if (options.OtlpEndpoint is null && !options.ConsoleTelemetry)
+        {
+            return;
+        }
+
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(Core.Telemetry.ApprovalsTelemetry.Name).AddHttpClientInstrumentation();
+                if (options.OtlpEndpoint is { } otlp)
+                {
+                    tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+
+                if (options.ConsoleTelemetry)
+                {
+                    tracing.AddConsoleExporter();
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(Core.Telemetry.ApprovalsTelemetry.Name);
+                if (options.OtlpEndpoint is { } otlp)
+                {
+                    metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+                }
+
+                if (options.ConsoleTelemetry)
+                {
+                    metrics.AddConsoleExporter();
+                }
+            });
     }
 
     /// <summary>The laptop's stand-ins for Entra ID and Key Vault: owner-only files in the data directory.</summary>

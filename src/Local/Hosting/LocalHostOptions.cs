@@ -28,6 +28,12 @@ public sealed class LocalHostOptions
 
     public IConfiguration? Configuration { get; set; }
 
+    /// <summary>Export traces and metrics over OTLP (gRPC) to this collector (<c>serve --otlp URL</c>).</summary>
+    public Uri? OtlpEndpoint { get; set; }
+
+    /// <summary>Print traces and metrics on the console (<c>serve --telemetry-console</c>).</summary>
+    public bool ConsoleTelemetry { get; set; }
+
     /// <summary>Extra logging (tests capture every line to scan it for secrets).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
 }
