@@ -1,0 +1,174 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Approvals.Core.Actions;
+using Approvals.Core.Http;
+using Approvals.Core.Indent;
+using Approvals.Core.Tests.Support;
+using Approvals.Core.Workflow;
+using Approvals.Functions.Http;
+using Approvals.Functions.Workflow;
+using Approvals.Local.Engine;
+using Approvals.Local.Hosting;
+using Azure.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Moq;
+
+namespace Approvals.Functions.Tests;
+
+/// <summary>The Functions app's own code, run: its service container (<see cref="FunctionsServiceCollectionExtensions"/>)
+/// with only Azure's endpoints stood in — Key Vault over loopback HTTPS, Graph over loopback HTTP, Indent as the local
+/// emulator — and its <c>[Function]</c> wrappers, the orchestrator and activities registered on the embedded engine
+/// under their Function names. What the Functions host itself does (binding conversion, keys) stays with the
+/// functions.metadata tests.</summary>
+public sealed class FunctionsAppTests
+{
+    const string Token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJmdW5jdGlvbnNAYWNtZS50ZXN0In0.ZnVuY3Rpb25zLXRva2Vu";
+    const string WebhookSecret = "whsec_functions_app_test";
+
+    [Fact]
+    public async Task StartPasswordReset_ThroughTheFunctionWrappers_CompletesAReset_AndEveryHttpFunctionAnswers()
+    {
+        // Indent: the local host's emulator (its own API and engine are not used here).
+        var data = Directory.CreateTempSubdirectory("functions-app-").FullName;
+        await using var indent = await LocalHost.StartAsync(new LocalHostOptions
+        {
+            Port = 0,
+            DataDirectory = data,
+            ConfigureLogging = b => b.ClearProviders(),
+            Configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                [IndentOptions.TokenSetting] = Token,
+                ["INDENT_WEBHOOK_SECRET"] = WebhookSecret,
+                [IndentOptions.SpaceSetting] = "acme",
+            }).Build(),
+        });
+        await using var vault = await FakeKeyVault.StartAsync();
+        vault.Seed("indent-api-token", Token);
+        vault.Seed("indent-webhook-secret", WebhookSecret);
+        vault.Seed("approvals-seal-key", "functions-app-seal-key");
+        await using var graph = await LoopbackServer.StartAsync((ctx, req) => req.Method == "GET"
+            ? LoopbackServer.WriteJsonAsync(ctx, "{\"lastPasswordChangeDateTime\":null}")
+            : Task.CompletedTask.ContinueWith(_ => ctx.Response.StatusCode = 204, TaskScheduler.Default));
+
+        // The Functions app's container, as Program.cs builds it.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [IndentOptions.SpaceSetting] = "acme",
+            [IndentOptions.BaseUrlSetting] = indent.IndentApi.ToString(),
+            ["KEY_VAULT_URI"] = vault.VaultUri.ToString(),
+            ["APPROVALS_POLL_INITIAL_SECONDS"] = "1",
+            ["APPROVALS_POLL_MAX_SECONDS"] = "1",
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(vault.Client());                                          // Key Vault, stood in
+        builder.Services.AddKeyedSingleton(KeyVaultCredentialStore.ClientKey, vault.Client());
+        builder.Services.AddSingleton<TokenCredential>(new FakeKeyVault.StaticCredential());   // Entra, stood in
+        builder.Services.AddApprovalsFunctions(builder.Configuration);
+        builder.Services.AddHttpClient<IUserDirectory, EntraUserDirectory>().ConfigureHttpClient(c => c.BaseAddress = new Uri(graph.BaseAddress, "v1.0/"));
+
+        // The Functions host's part: the orchestrator and activities under their [Function] names, on the embedded engine.
+        var engine = new DurableEngine(new EngineOptions(), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await engine.StartAsync(CancellationToken.None);
+        await using var engineLifetime = engine;
+        builder.Services.AddDurableTaskClient(client => client.UseGrpc(engine.Channel));
+        builder.Services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc(engine.Channel);
+            worker.AddTasks(tasks =>
+            {
+                tasks.AddOrchestratorFunc<ApprovalInput, ApprovalResult>(nameof(ApprovalOrchestrator), (context, _) => WorkflowFunctions.Orchestrate(context));
+                tasks.AddActivityFunc<CreatePetitionInput, PetitionRef>(nameof(CreatePetitionActivity), (context, input) => WorkflowFunctions.CreatePetition(input, context.InstanceId, functionContext!));
+                tasks.AddActivityFunc<GetPetitionInput, PetitionSnapshot>(nameof(GetPetitionActivity), (context, input) => WorkflowFunctions.GetPetition(input, context.InstanceId, functionContext!));
+                tasks.AddActivityFunc<ClosePetitionInput, bool>(nameof(ClosePetitionActivity), (context, input) => WorkflowFunctions.ClosePetition(input, context.InstanceId, functionContext!));
+                tasks.AddActivityFunc<ResetPasswordInput, PasswordResetOutcome>(nameof(ResetPasswordActivity), (context, input) => WorkflowFunctions.ResetPassword(input, context.InstanceId, functionContext!));
+            });
+        });
+        using var app = builder.Build();
+        var context = new Mock<FunctionContext>();
+        context.SetupGet(c => c.InstanceServices).Returns(app.Services);
+        functionContext = context.Object;
+        await app.StartAsync();
+
+        var client = app.Services.GetRequiredService<DurableTaskClient>();
+        var functions = ActivatorUtilities.CreateInstance<ApiFunctions>(app.Services);
+
+        var (startStatus, startBody) = await RunAsync(app.Services, r => functions.Start(r, client), "POST", """{"userId":"123","reason":"to recover account"}""");
+        Assert.Equal(202, startStatus);
+        var id = JsonDocument.Parse(startBody).RootElement.GetProperty("id").GetString()!;
+
+        var petition = await EventuallyAsync(async () => (await client.GetInstanceAsync(id, getInputsAndOutputs: true))?.ReadCustomStatusAs<ApprovalProgressStatus>()?.Petition);
+        await indent.Services.GetRequiredService<IndentClient>().ApproveAsync(petition!);
+        var done = await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+
+        Assert.Equal(ApprovalStatuses.Completed, done.ReadOutputAs<ApprovalResult>()!.Status);
+        var patch = Assert.Single(graph.Requests, r => r.Method == "PATCH");
+        Assert.Equal("/v1.0/users/123", patch.PathAndQuery);
+        Assert.Single(vault.Secrets[PasswordResetService.CredentialName(id)]);
+
+        var (statusCode, statusBody) = await RunAsync(app.Services, r => functions.Status(r, id, client), "GET");
+        var (historyCode, historyBody) = await RunAsync(app.Services, r => functions.History(r, id, client), "GET");
+        var (cancelCode, _) = await RunAsync(app.Services, r => functions.Cancel(r, id, client), "POST");
+        var (healthCode, _) = await RunAsync(app.Services, functions.Health, "GET");
+        var (webhookCode, _) = await RunAsync(app.Services, r => functions.Webhook(r, client), "POST", """{"events":[]}""");
+        await app.StopAsync();
+
+        Assert.Equal(200, statusCode);
+        Assert.Equal("completed", JsonDocument.Parse(statusBody).RootElement.GetProperty("status").GetString());
+        Assert.Equal(200, historyCode);
+        Assert.Contains("access/request", historyBody, StringComparison.Ordinal);
+        Assert.Equal(409, cancelCode);
+        Assert.Equal(200, healthCode);
+        Assert.Equal(401, webhookCode); // unsigned
+        Directory.Delete(data, recursive: true);
+    }
+
+    FunctionContext? functionContext;
+
+    static async Task<(int Status, string Body)> RunAsync(IServiceProvider services, Func<HttpRequest, Task<IActionResult>> function, string method, string? body = null)
+    {
+        var http = new DefaultHttpContext { RequestServices = services };
+        http.Request.Method = method;
+        http.Request.Scheme = "https";
+        http.Request.Host = new HostString("func-approvals.azurewebsites.net");
+        if (body is not null)
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            http.Request.ContentType = "application/json";
+            http.Request.ContentLength = bytes.Length;
+            http.Request.Body = new MemoryStream(bytes);
+        }
+
+        http.Response.Body = new MemoryStream();
+        var result = await function(http.Request);
+        await result.ExecuteResultAsync(new ActionContext(http, new RouteData(), new ActionDescriptor()));
+        http.Response.Body.Position = 0;
+        return (http.Response.StatusCode, await new StreamReader(http.Response.Body).ReadToEndAsync());
+    }
+
+    static async Task<T> EventuallyAsync<T>(Func<Task<T?>> read)
+    {
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            if (await read() is { } value)
+            {
+                return value;
+            }
+
+            Assert.True(DateTime.UtcNow < until, "timed out waiting");
+            await Task.Delay(50);
+        }
+    }
+}
