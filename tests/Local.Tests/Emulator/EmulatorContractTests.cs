@@ -224,7 +224,10 @@ public sealed class EmulatorContractTests : IAsyncLifetime
 
         var denied = await host.Indent.CreatePetitionAsync(NewPetition("deny-me:1"));
         var untouched = await host.Indent.CreatePetitionAsync(NewPetition("keep-me:1"));
-        await Task.Delay(1000);
+        for (var until = DateTime.UtcNow.AddSeconds(10); host.Emulator.Get(denied.Name!).Phase == IndentPhases.Open && DateTime.UtcNow < until;)
+        {
+            await Task.Delay(25); // the rule's 0.2 s timer, observed
+        }
 
         Assert.Equal(IndentPhases.Closed, (await host.Indent.GetPetitionAsync(denied.Name!)).Phase);
         Assert.Equal(IndentEmulator.AutoApprover, (await host.Indent.GetPetitionAsync(denied.Name!)).State!.EventHistory![^1].Actor!.Id);

@@ -105,7 +105,7 @@ public sealed class WebhookDeliveryTests
         indent.Faults.Set(new FaultSpec { DuplicateWebhooks = 1 });
         indent.Emulator.Create(NewPetition(), "petra@acme.test");
         await indent.EventuallyAsync(() => received.Count, n => n >= 2);
-        await Task.Delay(200);
+        await indent.EventuallyAsync(() => indent.Dispatcher.Deliveries.All(d => d.State != DeliveryState.Pending), done => done);
 
         Assert.Equal(2, received.Count);
         Assert.Equal(received.First().Body, received.Last().Body);

@@ -106,11 +106,20 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await Task.Delay(1500);
+        // Wait for the event, not a time: all three forged grants have reached the workflow and been read back.
+        var history = "";
+        for (var until = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < until; await Task.Delay(25))
+        {
+            history = await host.Http.GetStringAsync($"api/approvals/{id}/history");
+            if (history.Split("\"IndentDecision\"").Length - 1 == 3 && history.Split("\"GetPetitionActivity\"").Length - 1 >= 3)
+            {
+                break;
+            }
+        }
+
         var view = await host.ViewAsync(id);
         Assert.Equal(ApprovalStatuses.AwaitingApproval, view.Status);
         Assert.Equal(0, host.Resets(user));
-        var history = await host.Http.GetStringAsync($"api/approvals/{id}/history");
         Assert.Equal(3, history.Split("\"IndentDecision\"").Length - 1);
 
         await host.Indent.DenyAsync(waiting.Petition!);
@@ -198,8 +207,8 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
             Meta = new ObjectMeta { Labels = new Dictionary<string, string> { [IndentLabels.Petition] = waiting.Petition! } },
         };
         await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => host.SendWebhookAsync(grant)));
+        // Completed means the action has finished and the instance takes no more events: the count is final.
         await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
-        await Task.Delay(500);
 
         Assert.Equal(1, host.Resets(user));
     }
