@@ -33,8 +33,15 @@ public sealed class ReliabilityDriver(HostProcess host)
 
     public async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpRequestMessage request)
     {
+        var (status, body, _) = await SendWithTypeAsync(request);
+        return (status, body);
+    }
+
+    /// <summary>As <see cref="SendAsync"/>, with the response's media type (problem+json is judged by it).</summary>
+    public async Task<(HttpStatusCode Status, string Body, string? MediaType)> SendWithTypeAsync(HttpRequestMessage request)
+    {
         using var response = await host.Http.SendAsync(request);
-        return (response.StatusCode, await Keep(response));
+        return (response.StatusCode, await Keep(response), response.Content.Headers.ContentType?.MediaType);
     }
 
     public async Task<string> StartAsync(string user, string reason = "reliability", int? deadlineSeconds = null)
