@@ -103,8 +103,17 @@ public sealed record LocalPasswordSet(string Id, string Hash, string Salt, DateT
 /// (created on first use) so the quickstart works for <c>--user 123</c>; every reset is counted.
 /// Hashes are salted PBKDF2-SHA256 at 10,000 iterations: the temporary password itself sits in the
 /// owner-only secret store next to it (as it does in Key Vault), so a slower hash would only slow the action.</summary>
-public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null) : IUserDirectory
+public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null, TimeSpan? latencyAfterWrite = null) : IUserDirectory
 {
+    /// <summary>A fault point for crash tests: after the write is durable, the directory drops a marker
+    /// (<c>fault-points/after-directory-write.&lt;user&gt;</c>) and waits this long, so a test can kill the host exactly
+    /// between the directory write and the credential's bookkeeping.</summary>
+    public const string LatencyAfterWriteSetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_AFTER_WRITE_MS";
+
+    /// <summary>The marker file of <see cref="LatencyAfterWriteSetting"/> for a user.</summary>
+    public static string AfterWriteMarker(string dataDirectory, string userId) =>
+        Path.Combine(dataDirectory, "fault-points", "after-directory-write." + userId);
+
     /// <summary>Simulated directory latency (reliability tests widen the "during the action" window with it).</summary>
     public const string LatencySetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_MS";
     public const string FileName = "users.jsonl";
@@ -147,6 +156,14 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
             using var stream = new FileStream(PathOf, options);
             stream.Write(Encoding.UTF8.GetBytes(line));
+        }
+
+        if (latencyAfterWrite is { } pause && pause > TimeSpan.Zero)
+        {
+            var marker = AfterWriteMarker(directory, userId);
+            Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
+            await File.WriteAllTextAsync(marker, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            await Task.Delay(pause, time, cancellationToken);
         }
     }
 

@@ -62,7 +62,7 @@ public static class LocalHost
             }
         });
         builder.Services.AddRequiredSecretsCheck();
-        builder.AddLocalStandIns(dataDirectory, settings.DirectoryLatency);
+        builder.AddLocalStandIns(dataDirectory, settings);
         if (emulated)
         {
             builder.AddIndentEmulator(EmulatorOptionsFor(options, builder.Configuration, baseAddress, persist: options.PersistEmulator
@@ -140,9 +140,9 @@ public static class LocalHost
     }
 
     /// <summary>The laptop's stand-ins for Entra ID and Key Vault: owner-only files in the data directory.</summary>
-    static void AddLocalStandIns(this WebApplicationBuilder builder, string dataDirectory, TimeSpan directoryLatency)
+    static void AddLocalStandIns(this WebApplicationBuilder builder, string dataDirectory, LocalHostSettings settings)
     {
-        builder.Services.AddSingleton(sp => new FileUserDirectory(dataDirectory, sp.GetRequiredService<TimeProvider>(), directoryLatency));
+        builder.Services.AddSingleton(sp => new FileUserDirectory(dataDirectory, sp.GetRequiredService<TimeProvider>(), settings.DirectoryLatency, settings.DirectoryLatencyAfterWrite));
         builder.Services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<FileUserDirectory>());
         builder.Services.AddSingleton(sp => new FileCredentialStore(Path.Combine(dataDirectory, "secrets"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<FileCredentialStore>());

@@ -18,6 +18,9 @@ public sealed class LocalHostSettings : SettingsOptions
     /// <summary>Simulated latency of the local directory's write (crash tests widen the "during the action" window).</summary>
     public TimeSpan DirectoryLatency { get; set; } = TimeSpan.Zero;
 
+    /// <summary>The crash tests' fault point after the directory write (see <see cref="FileUserDirectory.LatencyAfterWriteSetting"/>).</summary>
+    public TimeSpan DirectoryLatencyAfterWrite { get; set; } = TimeSpan.Zero;
+
     protected override void Read(SettingReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -28,5 +31,6 @@ public sealed class LocalHostSettings : SettingsOptions
         }
 
         DirectoryLatency = TimeSpan.FromMilliseconds(reader.WholeNumber(FileUserDirectory.LatencySetting, 0, 0, 600_000, "milliseconds"));
+        DirectoryLatencyAfterWrite = TimeSpan.FromMilliseconds(reader.WholeNumber(FileUserDirectory.LatencyAfterWriteSetting, 0, 0, 600_000, "milliseconds"));
     }
 }

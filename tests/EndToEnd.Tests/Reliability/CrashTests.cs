@@ -142,10 +142,22 @@ public sealed class CrashTests(ITestOutputHelper output)
                 completed++;
             }
 
+            // Judged by the directory's own log, not by the workflow's word: a completed approval wrote exactly once,
+            // any other outcome never.
             if (resets > 1)
             {
                 twice++;
                 output.WriteLine($"TWICE {point} {id}: {resets} resets");
+            }
+            else if (status == "completed" && resets == 0)
+            {
+                lost++;
+                output.WriteLine($"COMPLETED WITHOUT A WRITE {point} {id}");
+            }
+            else if (status != "completed" && resets != 0)
+            {
+                twice++;
+                output.WriteLine($"WROTE BUT NOT COMPLETED {point} {id}: {resets} resets");
             }
         }
 
