@@ -147,7 +147,7 @@ public static class EmulatorEndpoints
             faults.Clear();
             return Results.NoContent();
         });
-        admin.MapGet("/stats", (IndentEmulator emulator, WebhookDispatcher dispatcher) =>
+        admin.MapGet("/stats", (IndentEmulator emulator, WebhookDispatcher dispatcher, FaultInjector faults) =>
         {
             var all = emulator.All();
             var deliveries = dispatcher.Deliveries;
@@ -160,7 +160,8 @@ public static class EmulatorEndpoints
                 deliveries.Count(d => d.State == DeliveryState.Pending),
                 deliveries.Count(d => d.State == DeliveryState.Delivered),
                 deliveries.Count(d => d.State == DeliveryState.Failed),
-                new Dictionary<string, long>(CallCounts)), EmulatorJsonContext.Default.EmulatorStats);
+                new Dictionary<string, long>(CallCounts),
+                faults.Fired), EmulatorJsonContext.Default.EmulatorStats);
         });
         return app;
     }

@@ -38,7 +38,7 @@ public sealed record DeliveriesResponse(IReadOnlyList<Delivery> Deliveries);
 
 public sealed record RulesBody(IReadOnlyList<DecisionRule> Rules);
 
-public sealed record EmulatorStats(int Petitions, int Open, int Granted, int Closed, int Revoked, int DeliveriesPending, int DeliveriesDelivered, int DeliveriesFailed, IReadOnlyDictionary<string, long> ApiCalls);
+public sealed record EmulatorStats(int Petitions, int Open, int Granted, int Closed, int Revoked, int DeliveriesPending, int DeliveriesDelivered, int DeliveriesFailed, IReadOnlyDictionary<string, long> ApiCalls, long FaultsFired);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

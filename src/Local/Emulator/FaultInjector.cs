@@ -47,8 +47,25 @@ public sealed class FaultInjector
         }
     }
 
+    long fired;
+
+    /// <summary>API calls a fault was applied to (a failure, a reset or added latency) since the host started: how a
+    /// test confirms that the outage it asked for actually happened.</summary>
+    public long Fired => Interlocked.Read(ref fired);
+
     /// <summary>What to do with this API call: nothing, fail with a status, or reset the connection.</summary>
     public (int? Status, int? RetryAfter, bool Reset, int LatencyMs) ForCall(string method, string path)
+    {
+        var result = Decide(method, path);
+        if (result.Status is not null || result.Reset || result.LatencyMs > 0)
+        {
+            Interlocked.Increment(ref fired);
+        }
+
+        return result;
+    }
+
+    (int? Status, int? RetryAfter, bool Reset, int LatencyMs) Decide(string method, string path)
     {
         lock (gate)
         {
