@@ -24,7 +24,18 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true); // never leave the benchmark running past the test
+            }
+        }
+
         output.WriteLine(await stdout);
 
         Assert.True(process.ExitCode == 0, await stderr);

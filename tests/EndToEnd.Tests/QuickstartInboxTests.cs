@@ -24,9 +24,27 @@ public sealed class QuickstartInboxTests
         }
 
         using var cli = Process.Start(info)!;
+        // Every read is bounded, and whatever happens the CLI does not outlive the test.
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var killOnTimeout = bound.Token.Register(() => { try { cli.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } });
+        try
+        {
+            await RunAsync(cli, bound.Token);
+        }
+        finally
+        {
+            if (!cli.HasExited)
+            {
+                cli.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    static async Task RunAsync(Process cli, CancellationToken bound)
+    {
         var lines = new List<string>();
         string? inbox = null;
-        while (inbox is null && await cli.StandardOutput.ReadLineAsync() is { } line)
+        while (inbox is null && await cli.StandardOutput.ReadLineAsync(bound) is { } line)
         {
             lines.Add(line);
             const string prefix = "↳ An approver can decide at ";
@@ -46,9 +64,8 @@ public sealed class QuickstartInboxTests
             await page.Locator("article[data-phase=open]").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         }
 
-        var rest = await cli.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await cli.WaitForExitAsync(timeout.Token);
+        var rest = await cli.StandardOutput.ReadToEndAsync(bound);
+        await cli.WaitForExitAsync(bound);
         lines.AddRange(rest.Split('\n').Select(l => l.TrimEnd('\r')));
 
         Assert.Equal(0, cli.ExitCode);
