@@ -29,7 +29,9 @@ public static class ApprovalsServiceCollectionExtensions
         services.AddSettings<AzureOptions>();
         if (azure.KeyVaultUri is { } vaultUri)
         {
-            services.TryAddSingleton(new SecretClient(vaultUri, new DefaultAzureCredential()));
+            // One credential for every Azure client (secrets vault, credentials vault, Graph): one token cache.
+            services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new DefaultAzureCredential());
+            services.TryAddSingleton(sp => new SecretClient(vaultUri, sp.GetRequiredService<Azure.Core.TokenCredential>()));
             services.TryAddSingleton<ISecretProvider, KeyVaultSecretProvider>();
         }
         else
@@ -67,7 +69,7 @@ public static class ApprovalsServiceCollectionExtensions
             ?? throw new SettingsException([$"{AzureOptions.CredentialsVaultUriSetting} (or {KeyVaultSecretProvider.VaultUriSetting}) is not set: the password reset stores temporary credentials in Key Vault (e.g. https://kv-apc-approvals.vault.azure.net/)."]);
         services.TryAddKeyedSingleton(KeyVaultCredentialStore.ClientKey, (sp, _) => new SecretClient(vaultUri, sp.GetRequiredService<Azure.Core.TokenCredential>()));
         services.TryAddSingleton<ICredentialStore, KeyVaultCredentialStore>();
-        services.TryAddSingleton<Azure.Core.TokenCredential>(new DefaultAzureCredential());
+        services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new DefaultAzureCredential());
         services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();
         return services;
     }

@@ -41,7 +41,7 @@ public sealed class KeyVaultSecretProvider(SecretClient client, TimeProvider tim
     {
         cache.TryGetValue(name, out var before);
         var after = await ReadAsync(name, ForcedRefreshInterval, cancellationToken);
-        return before is null || !ReferenceEquals(before, after) && before.Value != after.Value;
+        return before is null || before.Value != after.Value;
     }
 
     /// <summary>Single-flight: one read per secret at a time; whoever waited behind it sees its result.</summary>

@@ -150,11 +150,8 @@ public sealed class IndentWebhookEndpoint(
         }
     }
 
-    async Task<IReadOnlyList<string>> WebhookSecretsAsync(CancellationToken cancellationToken)
-    {
-        var value = await secrets.GetSecretAsync(SecretSetting, cancellationToken);
-        return value is null ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    }
+    ValueTask<IReadOnlyList<string>> WebhookSecretsAsync(CancellationToken cancellationToken) =>
+        secrets.GetSecretListAsync(SecretSetting, cancellationToken);
 
     /// <summary>Indent's response convention: <c>{"status":{}}</c> on success, <c>{"status":{"code","message"}}</c> otherwise.</summary>
     static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<IndentStatusEnvelope> Status(int httpStatus, int? code, string? message) =>

@@ -41,7 +41,7 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
             Meta = new ObjectMeta { Labels = new Dictionary<string, string>(labels) { [IndentLabels.RequestId] = input.InstanceId } },
         };
 
-        var keys = PetitionSeal.Keys(await secrets.GetSecretAsync(PetitionSeal.KeySetting));
+        var keys = await secrets.GetSecretListAsync(PetitionSeal.KeySetting);
         if (keys.Count == 0)
         {
             throw new PermanentActivityFailureException($"{PetitionSeal.KeySetting} is not set: petitions cannot be sealed.");

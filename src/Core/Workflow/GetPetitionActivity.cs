@@ -1,10 +1,11 @@
 using Approvals.Core.Indent;
+using Approvals.Core.Secrets;
 using Microsoft.DurableTask;
 
 namespace Approvals.Core.Workflow;
 
 /// <summary>Reads a petition back from the Indent API: the only source the workflow trusts for a decision.</summary>
-public sealed class GetPetitionActivity(IndentClient indent, Secrets.ISecretProvider secrets) : TaskActivity<GetPetitionInput, PetitionSnapshot>
+public sealed class GetPetitionActivity(IndentClient indent, ISecretProvider secrets) : TaskActivity<GetPetitionInput, PetitionSnapshot>
 {
     public override async Task<PetitionSnapshot> RunAsync(TaskActivityContext context, GetPetitionInput input)
     {
@@ -16,7 +17,7 @@ public sealed class GetPetitionActivity(IndentClient indent, Secrets.ISecretProv
             return snapshot;
         }
 
-        var keys = PetitionSeal.Keys(await secrets.GetSecretAsync(PetitionSeal.KeySetting));
+        var keys = await secrets.GetSecretListAsync(PetitionSeal.KeySetting);
         return snapshot with { Refusal = PetitionSeal.Refusal(petition, input.InstanceId, input.Action, input.UserId, keys) };
     }
 

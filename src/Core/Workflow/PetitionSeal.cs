@@ -20,10 +20,6 @@ public static class PetitionSeal
         return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes("petition-seal:" + instanceId)));
     }
 
-    /// <summary>The configured keys, first one first.</summary>
-    public static IReadOnlyList<string> Keys(string? configured) =>
-        (configured ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-
     /// <summary>Why <paramref name="petition"/> is not this approval's, or <c>null</c> when it is: its instance label,
     /// its resource (<c>action:user</c>) and its seal under one of <paramref name="keys"/> must all match.</summary>
     public static string? Refusal(Petition petition, string instanceId, string action, string userId, IReadOnlyList<string> keys)

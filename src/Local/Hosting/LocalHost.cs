@@ -3,6 +3,7 @@ using Approvals.Core;
 using Approvals.Core.Actions;
 using Approvals.Core.Http;
 using Approvals.Core.Indent;
+using Approvals.Core.Secrets;
 using Approvals.Core.Settings;
 using Approvals.Core.Webhooks;
 using Approvals.Local.Actions;
@@ -152,7 +153,7 @@ public static class LocalHost
     {
         var emulator = new EmulatorOptions { Space = configuration[IndentOptions.SpaceSetting]!, DataDirectory = persist };
         emulator.Tokens.Add(configuration[IndentOptions.TokenSetting]!);
-        emulator.WebhookSecrets.Add(configuration[IndentWebhookEndpoint.SecretSetting]!.Split(',')[0].Trim());
+        emulator.WebhookSecrets.Add(SecretLists.Split(configuration[IndentWebhookEndpoint.SecretSetting])[0]);
         emulator.WebhookUrls.Add(new Uri(baseAddress, "api/webhooks/indent"));
         emulator.Rules.AddRange(options.Rules);
         if (options.AutoApproveSeconds is { } after)

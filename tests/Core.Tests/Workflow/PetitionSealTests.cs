@@ -20,7 +20,7 @@ public sealed class PetitionSealTests
 
     [Fact]
     public void Refusal_DuringRotation_AnyConfiguredKeyVerifies() =>
-        Assert.Null(PetitionSeal.Refusal(Sealed("old"), Instance, "reset-password", "123", PetitionSeal.Keys("new, old")));
+        Assert.Null(PetitionSeal.Refusal(Sealed("old"), Instance, "reset-password", "123", Core.Secrets.SecretLists.Split("new, old")));
 
     [Theory]
     [InlineData("other-key", Instance, "reset-password:123", "seal")]

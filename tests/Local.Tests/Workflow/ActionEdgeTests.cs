@@ -21,6 +21,14 @@ public sealed class ActionEdgeTests
     static Task<TestHost> StartAsync() =>
         TestHost.StartAsync(new() { ["APPROVALS_POLL_INITIAL_SECONDS"] = "60", ["APPROVALS_POLL_MAX_SECONDS"] = "60" });
 
+    /// <summary>A reset for a fresh user, started and waiting on its petition.</summary>
+    static async Task<(string User, string Id, string Petition)> WaitingApprovalAsync(TestHost host)
+    {
+        var user = User();
+        var id = await host.StartResetAsync(user);
+        return (user, id, (await host.WaitForPetitionAsync(id)).Petition!);
+    }
+
     static async Task WaitUntilAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
     {
         var until = DateTime.UtcNow.AddMilliseconds(timeoutMs);
@@ -39,9 +47,7 @@ public sealed class ActionEdgeTests
     public async Task Cancel_WhileTheGrantIsBeingVerified_Accepted_AndTheCancelWins_NoReset()
     {
         await using var host = await StartAsync();
-        var user = User();
-        var id = await host.StartResetAsync(user);
-        var petition = (await host.WaitForPetitionAsync(id)).Petition!;
+        var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Faults.Set(new FaultSpec { LatencyMs = 2000, Method = "GET", PathContains = "/petitions/" + petition });
 
         await host.Indent.ApproveAsync(petition);
@@ -58,9 +64,7 @@ public sealed class ActionEdgeTests
     public async Task Cancel_AfterTheActionIsScheduled_Refused409_ResetOnce()
     {
         await using var host = await StartAsync();
-        var user = User();
-        var id = await host.StartResetAsync(user);
-        var petition = (await host.WaitForPetitionAsync(id)).Petition!;
+        var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Users.FailNextWrites(1); // the action's first attempt fails, so the approval stays "approved" a while
 
         await host.Indent.ApproveAsync(petition);
@@ -77,9 +81,7 @@ public sealed class ActionEdgeTests
     public async Task Revoke_WhileTheActionIsBeingRetried_EndsDenied_NoReset()
     {
         await using var host = await StartAsync();
-        var user = User();
-        var id = await host.StartResetAsync(user);
-        var petition = (await host.WaitForPetitionAsync(id)).Petition!;
+        var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Users.FailNextWrites(1);
 
         await host.Indent.ApproveAsync(petition);
@@ -96,9 +98,7 @@ public sealed class ActionEdgeTests
     public async Task CredentialStoreFailsAfterTheWrite_Completed_WithTheReference_OneWrite()
     {
         await using var host = await StartAsync();
-        var user = User();
-        var id = await host.StartResetAsync(user);
-        var petition = (await host.WaitForPetitionAsync(id)).Petition!;
+        var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Host.Services.GetRequiredService<FileCredentialStore>().FailNextMarks(100);
 
         await host.Indent.ApproveAsync(petition);
