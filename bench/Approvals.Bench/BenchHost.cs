@@ -35,6 +35,7 @@ public sealed class BenchHost : IAsyncDisposable
         DataDirectory = dataDirectory;
         Engine = host.EngineDescription;
         Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.MintToken("bench@local", lifetime: TimeSpan.FromHours(8)));
         Emulator = host.Services.GetRequiredService<IndentEmulator>();
         Durable = host.Services.GetRequiredService<DurableTaskClient>();
         Dispatcher = host.Services.GetRequiredService<WebhookDispatcher>();
@@ -75,6 +76,10 @@ public sealed class BenchHost : IAsyncDisposable
         });
         return new BenchHost(host, data);
     }
+
+    /// <summary>Adds the users a scenario will reset to the local directory, before the clock starts.</summary>
+    public void Know(IEnumerable<string> users) =>
+        FileUserDirectory.AddPeople(DataDirectory, users.Select(u => new LocalPerson(u, u, u + "@local")));
 
     public async Task<string> StartAsync(string user)
     {

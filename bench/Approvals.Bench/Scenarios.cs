@@ -54,6 +54,7 @@ public static class Scenarios
             host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
         }
 
+        host.Know(Enumerable.Range(0, total).Select(i => $"lat{i}"));
         var decided = new ConcurrentDictionary<string, (string Petition, DateTimeOffset At)>();
         var failures = 0;
         using var gate = new SemaphoreSlim(concurrency);
@@ -115,6 +116,7 @@ public static class Scenarios
         await using var host = await BenchHost.StartAsync(Settings(engine, 2, 300));
         host.Emulator.SetRules([new DecisionRule("*", DecisionRule.Approve, 0)]);
         var clock = Stopwatch.StartNew();
+        host.Know(Enumerable.Range(0, count).Select(i => $"tp{i}"));
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => await host.StartAsync($"tp{i}"));
         var deadline = TimeSpan.FromMinutes(engine == "azurite" ? 20 : 10);
         IReadOnlyDictionary<string, Local.Actions.LocalUser> users;
@@ -141,6 +143,7 @@ public static class Scenarios
         var ws0 = process.WorkingSet64 / 1048576.0;
         var clock = Stopwatch.StartNew();
         var ids = new string[count];
+        host.Know(Enumerable.Range(0, count).Select(i => $"wait{i}"));
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => ids[i] = await host.StartAsync($"wait{i}"));
         foreach (var id in ids)
         {
@@ -175,6 +178,7 @@ public static class Scenarios
         }
 
         var before = BenchHost.Calls();
+        host.Know(Enumerable.Range(0, approvals).Select(i => $"calls{i}"));
         await Task.WhenAll(Enumerable.Range(0, approvals).Select(async i =>
         {
             var id = await host.StartAsync($"calls{i}");

@@ -53,6 +53,13 @@ param pollMaxSeconds int = 300
 param defaultDeadlineSeconds int = 86400
 param maxDeadlineSeconds int = 604800
 
+@description('Client id of the API app registration (app roles Approvals.Request/Audit/Admin). infra/scripts/register-api.sh creates it; azd runs that script before provisioning.')
+@minLength(36)
+param apiClientId string
+
+@description('Identifier URI of the API app registration, e.g. api://approvals-<environment> (also accepted as token audience).')
+param apiIdentifierUri string = ''
+
 @description('Webhook signature timestamp window, both directions (seconds).')
 @minValue(1)
 @maxValue(900)
@@ -180,6 +187,9 @@ module function 'app/function.bicep' = {
       CREDENTIALS_VAULT_URI: credentialsVault.outputs.uri
       GRAPH_BASE_URL: '${environment().graph}v1.0/'
       TASKHUB_NAME: taskHubName
+      // Callers' Entra ID tokens: this tenant's v2.0 issuer, for this API's app registration.
+      APPROVALS_AUTH_AUTHORITY: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+      APPROVALS_AUTH_AUDIENCE: empty(apiIdentifierUri) ? apiClientId : '${apiClientId},${apiIdentifierUri}'
       APPROVALS_POLL_INITIAL_SECONDS: string(pollInitialSeconds)
       APPROVALS_POLL_MAX_SECONDS: string(pollMaxSeconds)
       APPROVALS_DEFAULT_DEADLINE_SECONDS: string(defaultDeadlineSeconds)

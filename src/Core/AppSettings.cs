@@ -27,6 +27,8 @@ public static class AppSettings
         WorkflowOptions.DefaultDeadlineSetting,
         WorkflowOptions.MaxDeadlineSetting,
         IndentWebhookVerifier.ToleranceSetting,
+        Identity.AuthOptions.AuthoritySetting,
+        Identity.AuthOptions.AudienceSetting,
         Storage,
         TaskHub,
     ];

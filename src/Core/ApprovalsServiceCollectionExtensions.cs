@@ -1,5 +1,6 @@
 using Approvals.Core.Actions;
 using Approvals.Core.Http;
+using Approvals.Core.Identity;
 using Approvals.Core.Indent;
 using Approvals.Core.Secrets;
 using Approvals.Core.Webhooks;
@@ -43,6 +44,7 @@ public static class ApprovalsServiceCollectionExtensions
         services.AddSettings<WorkflowOptions>();
         services.AddSettings<WebhookOptions>();
         services.AddSettings<ApiOptions>();
+        services.AddApprovalsAuthentication();
         services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Tolerance));
         services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
         services.TryAddTransient<ApprovalsApi>();

@@ -57,6 +57,7 @@ public sealed class AzuriteRestartTests
         await using (var first = await HostProcess.StartAsync(data, env, port))
         {
             Assert.Contains("Azure Storage", first.Output, StringComparison.Ordinal);
+            first.Know("grace");
             using var started = await first.Http.PostAsJsonAsync("api/password-resets", new { userId = "grace", reason = "survives a crash" });
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
             id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;

@@ -26,7 +26,42 @@ public sealed class CliTests
         Assert.True(granted > 0);
         Assert.Equal("done: password reset user:123", lines[granted + 1]);
         Assert.Equal("", result.Output.Split('\n')[Array.IndexOf(result.Output.Split('\n'), "✅ Granted") + 1]);
-        Assert.Contains("temporary password stored as local-secret://", result.Output, StringComparison.Ordinal);
+        var shown = Assert.Single(lines, l => l.StartsWith("temporary password for user:123: ", StringComparison.Ordinal))["temporary password for user:123: ".Length..];
+        Assert.True(new Local.Actions.FileUserDirectory(data, TimeProvider.System).Verify("123", shown), "the printed password is the user's password");
+        Assert.Equal(2, result.Output.Split(shown).Length); // printed exactly once
+        Assert.Empty(Directory.GetFiles(Path.Combine(data, "secrets"))); // collected, so destroyed
+    }
+
+    [Fact]
+    public async Task ResetPassword_ApiWithoutToken_UsageError_NamesTheVariable()
+    {
+        var result = await Cli.RunAsync(TestSettings.Environment(Repo.NewDataDirectory()), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", "http://127.0.0.1:9");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("APPROVALS_TOKEN", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_ThenUsersAdd_RunningHostAcceptsBoth()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var env = TestSettings.Environment(host.DataDirectory);
+
+        var badRole = await Cli.RunAsync(env, Timeout, "token", "--as", "ann@local", "--role", "Approvals.Everything");
+        var token = await Cli.RunAsync(env, Timeout, "token", "--as", "ann@local", "--role", "Approvals.Request", "--minutes", "5");
+        var added = await Cli.RunAsync(env, Timeout, "users", "add", "zed", "--name", "Zed Zimmer", "--email", "zed@corp.example");
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token.Output.Trim());
+        using var started = await http.PostAsync("api/password-resets", new StringContent("""{"userId":"zed","reason":"new phone"}""", Encoding.UTF8, "application/json"));
+        using var unknown = await http.PostAsync("api/password-resets", new StringContent("""{"userId":"nobody-here","reason":"x"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(1, badRole.ExitCode);
+        Assert.Contains("--role", badRole.Error, StringComparison.Ordinal);
+        Assert.Equal(0, token.ExitCode);
+        Assert.Equal(3, token.Output.Trim().Split('.').Length);
+        Assert.Equal(0, added.ExitCode);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]
@@ -57,7 +92,7 @@ public sealed class CliTests
     {
         await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
 
-        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "../etc", "--reason", "x", "--api", host.BaseAddress.ToString());
+        var result = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "../etc", "--reason", "x", "--api", host.BaseAddress.ToString());
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("userId", result.Error, StringComparison.Ordinal);
@@ -71,7 +106,7 @@ public sealed class CliTests
         using var rule = await indent.PutAsync("indent/_admin/rules", new StringContent("""{"rules":[{"pattern":"action:reset-password:*","decision":"deny","afterSeconds":1}]}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, rule.StatusCode);
 
-        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--api", host.BaseAddress.ToString());
+        var result = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--api", host.BaseAddress.ToString());
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(result.Lines, l => l.StartsWith("❌ Denied", StringComparison.Ordinal));
@@ -83,7 +118,7 @@ public sealed class CliTests
     {
         await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
 
-        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "x", "--deadline", "5", "--api", host.BaseAddress.ToString());
+        var result = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "123", "--reason", "x", "--deadline", "5", "--api", host.BaseAddress.ToString());
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("⌛ Expired: no decision before the deadline", result.Lines);
@@ -93,7 +128,7 @@ public sealed class CliTests
     public async Task ResetPassword_CancelledWhileWaiting_Exit4()
     {
         await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
-        var cli = Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", host.BaseAddress.ToString());
+        var cli = Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", host.BaseAddress.ToString());
 
         using var indent = host.IndentHttp();
         string? instance = null;
@@ -124,7 +159,7 @@ public sealed class CliTests
 
         await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory(), null, null, "--rule", "action:reset-password:*=deny:0.5");
         Assert.Contains("Rule           action:reset-password:* → deny", host.Output, StringComparison.Ordinal);
-        var result = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", host.BaseAddress.ToString());
+        var result = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", host.BaseAddress.ToString());
 
         Assert.Equal(2, result.ExitCode);
     }

@@ -13,6 +13,7 @@ public sealed class InboxBrowserTests
 {
     static async Task<(string Id, string Petition)> RequestAsync(HostProcess host, string user, string reason)
     {
+        host.Know(user);
         using var response = await host.Http.PostAsJsonAsync("api/password-resets", new { userId = user, reason });
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
@@ -64,6 +65,9 @@ public sealed class InboxBrowserTests
         var denyCard = page.Locator($"article[data-petition='{denyMe.Petition}']");
         await Assertions.Expect(approveCard).ToHaveAttributeAsync("data-phase", "open");
         await Assertions.Expect(approveCard).ToContainTextAsync("locked out after holiday");
+        await Assertions.Expect(approveCard.Locator(".who")).ToHaveTextAsync(HostProcess.Caller); // who asks, for whom
+        await Assertions.Expect(approveCard).ToContainTextAsync("Reset Password (user:erin)");
+        await ActAsAsync(page, "alice@local");
         await approveCard.Locator("select[name=duration]").SelectOptionAsync("3h0m0s");
         await approveCard.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
         await page.WaitForURLAsync("**/inbox");
@@ -74,11 +78,50 @@ public sealed class InboxBrowserTests
         await Assertions.Expect(page.Locator($"article[data-petition='{denyMe.Petition}']")).ToHaveAttributeAsync("data-phase", "closed");
         Assert.Equal("completed", await StatusEventuallyAsync(host, approveMe.Id, "completed"));
         Assert.Equal("denied", await StatusEventuallyAsync(host, denyMe.Id, "denied"));
+        Assert.Equal("alice@local", await ApproverAsync(host, approveMe.Petition));
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "approvals-inbox.png"), FullPage = true });
 
         // The granted one can be revoked from the page too.
         await page.Locator($"article[data-petition='{approveMe.Petition}']").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
         await Assertions.Expect(page.Locator($"article[data-petition='{approveMe.Petition}']")).ToHaveAttributeAsync("data-phase", "revoked");
+    }
+
+    static async Task ActAsAsync(IPage page, string approver)
+    {
+        await page.Locator("select[name=actor]").SelectOptionAsync(approver);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Switch" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox");
+        await Assertions.Expect(page.Locator("[data-acting-as]")).ToHaveAttributeAsync("data-acting-as", approver);
+    }
+
+    static async Task<string?> ApproverAsync(HostProcess host, string petition)
+    {
+        using var indent = host.IndentHttp();
+        using var read = JsonDocument.Parse(await indent.GetStringAsync($"indent/v1/spaces/local/petitions/{petition}"));
+        return read.RootElement.GetProperty("state").GetProperty("eventHistory").EnumerateArray()
+            .Last(e => e.GetProperty("event").GetString() == "access/approve").GetProperty("actor").GetProperty("email").GetString();
+    }
+
+    [Fact]
+    public async Task Inbox_ActingAsTheUserWhosePasswordItIs_GrantRefusedByFourEyes_NoReset()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var request = await RequestAsync(host, "gina", "wants her own reset approved");
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        await ActAsAsync(page, "gina@local");
+        await page.Locator($"article[data-petition='{request.Petition}']").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+
+        Assert.Equal("denied", await StatusEventuallyAsync(host, request.Id, "denied"));
+        using var view = JsonDocument.Parse(await host.Http.GetStringAsync($"api/approvals/{request.Id}"));
+        Assert.Contains("four eyes", view.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(Local.Actions.FileUserDirectory.Read(host.DataDirectory).ContainsKey("gina")); // the directory's log: no reset
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator($"article[data-petition='{request.Petition}']")).ToHaveAttributeAsync("data-phase", "revoked");
     }
 
     [Fact]

@@ -72,5 +72,6 @@ public sealed class QuickstartInboxTests
         Assert.StartsWith("⏵ Requested approval #local/", lines[0], StringComparison.Ordinal);
         Assert.Contains("✅ Granted", lines);
         Assert.Contains("done: password reset user:123", lines);
+        Assert.Single(lines, l => l.StartsWith("temporary password for user:123: ", StringComparison.Ordinal));
     }
 }

@@ -8,7 +8,9 @@ using Approvals.Core.Tests.Support;
 using Approvals.Core.Workflow;
 using Approvals.Functions.Http;
 using Approvals.Functions.Workflow;
+using Approvals.Core.Identity;
 using Approvals.Local.Engine;
+using Approvals.Local.Identity;
 using Approvals.Local.Hosting;
 using Azure.Core;
 using Microsoft.AspNetCore.Http;
@@ -70,6 +72,9 @@ public sealed class FunctionsAppTests
             ["KEY_VAULT_URI"] = vault.VaultUri.ToString(),
             ["APPROVALS_POLL_INITIAL_SECONDS"] = "1",
             ["APPROVALS_POLL_MAX_SECONDS"] = "1",
+            // Callers' tokens: the local host's issuer stands in for Entra ID (its OIDC metadata and JWKS, over loopback).
+            [AuthOptions.AuthoritySetting] = indent.BaseAddress.ToString(),
+            [AuthOptions.AudienceSetting] = LocalIssuer.Audience,
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(vault.Client());                                          // Key Vault, stood in
@@ -93,6 +98,8 @@ public sealed class FunctionsAppTests
                 tasks.AddActivityFunc<GetPetitionInput, PetitionSnapshot>(nameof(GetPetitionActivity), (context, input) => WorkflowFunctions.GetPetition(input, context.InstanceId, functionContext!));
                 tasks.AddActivityFunc<ClosePetitionInput, bool>(nameof(ClosePetitionActivity), (context, input) => WorkflowFunctions.ClosePetition(input, context.InstanceId, functionContext!));
                 tasks.AddActivityFunc<ResetPasswordInput, PasswordResetOutcome>(nameof(ResetPasswordActivity), (context, input) => WorkflowFunctions.ResetPassword(input, context.InstanceId, functionContext!));
+                tasks.AddOrchestratorFunc<CredentialRevealInput, CredentialRevealResult>(nameof(CredentialRevealOrchestrator), (context, _) => WorkflowFunctions.RevealCredential(context));
+                tasks.AddActivityFunc<string, bool>(nameof(DestroyCredentialActivity), (context, input) => WorkflowFunctions.DestroyCredential(input, context.InstanceId, functionContext!));
             });
         });
         using var app = builder.Build();
@@ -104,8 +111,11 @@ public sealed class FunctionsAppTests
         var client = app.Services.GetRequiredService<DurableTaskClient>();
         var functions = ActivatorUtilities.CreateInstance<ApiFunctions>(app.Services);
 
+        bearer = indent.MintToken("helpdesk@acme.test");
+        var (unauthenticated, _) = await RunAsync(app.Services, r => functions.Start(r, client), "POST", """{"userId":"123","reason":"to recover account"}""", token: null);
+        Assert.Equal(401, unauthenticated);
         var (startStatus, startBody) = await RunAsync(app.Services, r => functions.Start(r, client), "POST", """{"userId":"123","reason":"to recover account"}""");
-        Assert.Equal(202, startStatus);
+        Assert.True(startStatus == 202, startBody);
         var id = JsonDocument.Parse(startBody).RootElement.GetProperty("id").GetString()!;
 
         var petition = await EventuallyAsync(async () => (await client.GetInstanceAsync(id, getInputsAndOutputs: true))?.ReadCustomStatusAs<ApprovalProgressStatus>()?.Petition);
@@ -120,6 +130,10 @@ public sealed class FunctionsAppTests
         var (statusCode, statusBody) = await RunAsync(app.Services, r => functions.Status(r, id, client), "GET");
         var (historyCode, historyBody) = await RunAsync(app.Services, r => functions.History(r, id, client), "GET");
         var (cancelCode, _) = await RunAsync(app.Services, r => functions.Cancel(r, id, client), "POST");
+        var storedPassword = vault.Secrets[PasswordResetService.CredentialName(id)][0].Value;
+        var (revealCode, revealBody) = await RunAsync(app.Services, r => functions.Credential(r, id, client), "POST");
+        var (againCode, _) = await RunAsync(app.Services, r => functions.Credential(r, id, client), "POST");
+        await client.WaitForInstanceCompletionAsync(CredentialRevealOrchestrator.InstanceIdFor(id), new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
         var (healthCode, _) = await RunAsync(app.Services, functions.Health, "GET");
         var (webhookCode, _) = await RunAsync(app.Services, r => functions.Webhook(r, client), "POST", """{"events":[]}""");
         await app.StopAsync();
@@ -129,16 +143,28 @@ public sealed class FunctionsAppTests
         Assert.Equal(200, historyCode);
         Assert.Contains("access/request", historyBody, StringComparison.Ordinal);
         Assert.Equal(409, cancelCode);
+        Assert.Equal(200, revealCode);
+        Assert.Equal(storedPassword, JsonDocument.Parse(revealBody).RootElement.GetProperty("password").GetString());
+        Assert.Equal(410, againCode);
+        Assert.Contains(PasswordResetService.CredentialName(id), vault.Purged); // destroyed by the reveal's own instance
         Assert.Equal(200, healthCode);
         Assert.Equal(401, webhookCode); // unsigned
         Directory.Delete(data, recursive: true);
     }
 
     FunctionContext? functionContext;
+    string? bearer;
 
-    static async Task<(int Status, string Body)> RunAsync(IServiceProvider services, Func<HttpRequest, Task<IActionResult>> function, string method, string? body = null)
+    async Task<(int Status, string Body)> RunAsync(IServiceProvider services, Func<HttpRequest, Task<IActionResult>> function, string method, string? body = null, string? token = "")
     {
-        var http = new DefaultHttpContext { RequestServices = services };
+        // One scope per request, as the worker gives each invocation (authentication handlers are per request).
+        await using var scope = services.CreateAsyncScope();
+        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        if ((token == "" ? bearer : token) is { } given)
+        {
+            http.Request.Headers.Authorization = "Bearer " + given;
+        }
+
         http.Request.Method = method;
         http.Request.Scheme = "https";
         http.Request.Host = new HostString("func-approvals.azurewebsites.net");

@@ -31,10 +31,11 @@ public sealed class FunctionsMetadataTests
             .Single(b => b.GetProperty("direction").GetString() == "In" && b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
 
     [Theory]
-    [InlineData("StartPasswordReset", "post", "password-resets", "Function")]
-    [InlineData("GetApproval", "get", "approvals/{id}", "Function")]
-    [InlineData("CancelApproval", "post", "approvals/{id}/cancel", "Function")]
-    [InlineData("GetApprovalHistory", "get", "approvals/{id}/history", "Function")]
+    [InlineData("StartPasswordReset", "post", "password-resets", "Anonymous")]
+    [InlineData("GetApproval", "get", "approvals/{id}", "Anonymous")]
+    [InlineData("CancelApproval", "post", "approvals/{id}/cancel", "Anonymous")]
+    [InlineData("GetApprovalHistory", "get", "approvals/{id}/history", "Anonymous")]
+    [InlineData("RevealCredential", "post", "approvals/{id}/credential", "Anonymous")]
     [InlineData("IndentWebhook", "post", "webhooks/indent", "Anonymous")]
     public void HttpFunctions_HaveContractRoutesMethodsAndAuth(string name, string method, string route, string authLevel)
     {
@@ -51,6 +52,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("GetApproval")]
     [InlineData("CancelApproval")]
     [InlineData("GetApprovalHistory")]
+    [InlineData("RevealCredential")]
     [InlineData("IndentWebhook")]
     public void HttpFunctions_HaveADurableClient(string name)
     {
@@ -86,7 +88,7 @@ public sealed class FunctionsMetadataTests
         string[] table =
         [
             Core.Http.ApprovalsApiRoutes.PasswordResets, Core.Http.ApprovalsApiRoutes.Approval, Core.Http.ApprovalsApiRoutes.Cancel,
-            Core.Http.ApprovalsApiRoutes.History, Core.Http.ApprovalsApiRoutes.IndentWebhook, Core.Http.ApprovalsApiRoutes.Health,
+            Core.Http.ApprovalsApiRoutes.History, Core.Http.ApprovalsApiRoutes.Credential, Core.Http.ApprovalsApiRoutes.IndentWebhook, Core.Http.ApprovalsApiRoutes.Health,
         ];
         var routes = Functions().SelectMany(f => f.GetProperty("bindings").EnumerateArray())
             .Where(b => b.GetProperty("type").GetString() == "httpTrigger")

@@ -26,6 +26,21 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 
     string[] Scopes => [ScopeFor(http.BaseAddress ?? DefaultGraphBaseUrl)];
 
+    /// <summary><c>GET /users/{id}?$select=id,displayName,userPrincipalName,mail,accountEnabled</c>; <c>null</c> on 404.</summary>
+    public async Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Get, userId, "?$select=id,displayName,userPrincipalName,mail,accountEnabled", null, "read", cancellationToken);
+            var user = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUser, cancellationToken);
+            return user is null ? null : new DirectoryUser(user.Id ?? userId, user.DisplayName, user.UserPrincipalName, user.Mail, user.AccountEnabled ?? true);
+        }
+        catch (UserNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary><c>GET /users/{id}?$select=lastPasswordChangeDateTime</c>: the directory's own record of the last change.</summary>
     public async Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default)
     {
@@ -62,6 +77,13 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 
 public sealed record GraphUserPasswordChange([property: JsonPropertyName("lastPasswordChangeDateTime")] DateTimeOffset? LastPasswordChangeDateTime);
 
+public sealed record GraphUser(
+    [property: JsonPropertyName("id")] string? Id,
+    [property: JsonPropertyName("displayName")] string? DisplayName,
+    [property: JsonPropertyName("userPrincipalName")] string? UserPrincipalName,
+    [property: JsonPropertyName("mail")] string? Mail,
+    [property: JsonPropertyName("accountEnabled")] bool? AccountEnabled);
+
 public sealed record GraphPasswordProfile(
     [property: JsonPropertyName("password")] string Password,
     [property: JsonPropertyName("forceChangePasswordNextSignIn")] bool ForceChangePasswordNextSignIn);
@@ -70,4 +92,5 @@ public sealed record GraphUserPatch([property: JsonPropertyName("passwordProfile
 
 [JsonSerializable(typeof(GraphUserPatch))]
 [JsonSerializable(typeof(GraphUserPasswordChange))]
+[JsonSerializable(typeof(GraphUser))]
 internal sealed partial class GraphJsonContext : JsonSerializerContext;

@@ -85,4 +85,31 @@ public sealed class KeyVaultCredentialStore([FromKeyedServices(KeyVaultCredentia
         secret.Properties.Tags[AppliedTag] = "true";
         await client.UpdateSecretPropertiesAsync(secret.Properties, cancellationToken);
     }
+
+    /// <summary>Deletes the secret (every version) and purges it where the vault allows; with purge protection on (or
+    /// without the purge permission) the deleted secret stays recoverable by an administrator until its retention ends.</summary>
+    public async Task<bool> DestroyAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var deleted = true;
+        try
+        {
+            var operation = await client.StartDeleteSecretAsync(name, cancellationToken);
+            await operation.WaitForCompletionAsync(cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            deleted = false; // already deleted (perhaps by an attempt that died before purging)
+        }
+
+        try
+        {
+            await client.PurgeDeletedSecretAsync(name, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is 403 or 404)
+        {
+            // 403: purge protection, or no purge permission; 404: already purged. Deleted either way.
+        }
+
+        return deleted;
+    }
 }

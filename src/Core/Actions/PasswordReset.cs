@@ -7,9 +7,20 @@ namespace Approvals.Core.Actions;
 /// <summary>The result of a password reset: where the temporary credential is, never the credential itself.</summary>
 public sealed record PasswordResetOutcome(string UserId, string CredentialReference, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
 
+/// <summary>A user as the directory knows them: the names they sign in with (user principal name, mail) and whether
+/// the account is enabled.</summary>
+public sealed record DirectoryUser(string Id, string? DisplayName, string? UserPrincipalName, string? Mail, bool Enabled)
+{
+    /// <summary>Every name that identifies this person to Indent (for the four-eyes check).</summary>
+    public IReadOnlyList<string> SignInNames => new[] { UserPrincipalName, Mail }.Where(n => !string.IsNullOrEmpty(n)).Select(n => n!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+}
+
 /// <summary>Where users live (Entra ID in Azure, a local file on a laptop).</summary>
 public interface IUserDirectory
 {
+    /// <summary>The user, or <c>null</c> when the directory has no such user.</summary>
+    Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default);
+
     /// <summary>Sets <paramref name="password"/> as the user's password, to be changed at next sign-in.
     /// Throws <see cref="UserNotFoundException"/> when there is no such user.</summary>
     Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default);
@@ -36,6 +47,9 @@ public interface ICredentialStore
 
     /// <summary>Records that the credential has been set on the user.</summary>
     Task MarkAppliedAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Destroys the credential for good (after its one reveal, or its expiry); false when it was already gone.</summary>
+    Task<bool> DestroyAsync(string name, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Resets a password at most once per approval, deciding from the directory's own state: the credential is

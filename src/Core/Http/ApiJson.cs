@@ -43,14 +43,38 @@ public sealed record ApprovalView
     public DateTime? NextPollAt { get; init; }
     public string? UserId { get; init; }
     public string? Space { get; init; }
+
+    /// <summary>Who asked (the token's sign-in name and display name).</summary>
+    public RequesterView? RequestedBy { get; init; }
+
+    /// <summary>Once the reset has completed: whether its temporary password is still to be collected.</summary>
+    public CredentialView? Credential { get; init; }
 }
+
+public sealed record RequesterView(string Email, string? Name);
+
+/// <summary>The values of <see cref="CredentialView.State"/>.</summary>
+public static class CredentialStates
+{
+    public const string Available = "available";
+    public const string Revealed = "revealed";
+    public const string Expired = "expired";
+    public const string Destroyed = "destroyed";
+}
+
+/// <summary>The temporary password's fate: <c>available</c> until the requester collects it, then <c>revealed</c>
+/// (by whom, when); <c>expired</c> when nobody did in time.</summary>
+public sealed record CredentialView(string State, string? RevealedBy, DateTimeOffset? RevealedAt);
+
+/// <summary>200 body of <c>POST /api/approvals/{id}/credential</c> — the one response that carries a password.</summary>
+public sealed record CredentialResponse(string Password, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
 
 public sealed record ApprovalResultView(string UserId, string CredentialReference, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
 
 /// <summary>One line of the audit trail.</summary>
 public sealed record AuditEntry(DateTimeOffset Timestamp, string Source, string Type, string? Name, string? Detail);
 
-public sealed record HistoryView(string Id, string Status, string? Petition, string? PetitionPhase, IReadOnlyList<AuditEntry> Entries, string? PetitionError);
+public sealed record HistoryView(string Id, string Status, string? Petition, string? PetitionPhase, IReadOnlyList<AuditEntry> Entries, string? PetitionError, RequesterView? RequestedBy = null);
 
 /// <summary>Strict JSON for request bodies: unknown fields are an error, names are camelCase.</summary>
 [JsonSourceGenerationOptions(
@@ -65,4 +89,5 @@ public sealed record HistoryView(string Id, string Status, string? Petition, str
 [JsonSerializable(typeof(HealthView))]
 [JsonSerializable(typeof(ApprovalView))]
 [JsonSerializable(typeof(HistoryView))]
+[JsonSerializable(typeof(CredentialResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

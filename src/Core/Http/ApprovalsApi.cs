@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Approvals.Core.Actions;
+using Approvals.Core.Identity;
 using Approvals.Core.Secrets;
 using Approvals.Core.Workflow;
 using Microsoft.AspNetCore.Http;
@@ -20,6 +22,8 @@ public sealed partial class ApprovalsApi(
     SecretsReadiness readiness,
     IApprovalHistorySource history,
     Indent.IndentClient indent,
+    IUserDirectory directory,
+    ICredentialStore credentials,
     TimeProvider timeProvider,
     ILogger<ApprovalsApi> logger)
 {
@@ -37,6 +41,12 @@ public sealed partial class ApprovalsApi(
         if (await NotReadyAsync(readiness, cancellationToken) is { } notReady)
         {
             return notReady;
+        }
+
+        var (caller, refused) = await CallerAuthentication.AuthenticateAsync(request.HttpContext, ApprovalsRoles.Request);
+        if (caller is null)
+        {
+            return refused!;
         }
 
         using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
@@ -71,24 +81,52 @@ public sealed partial class ApprovalsApi(
         var reason = TrimReason(body.Reason)!;
         var deadline = body.DeadlineSeconds ?? options.DefaultDeadlineSeconds;
         var requestHash = Hash($"{userId}\n{reason}\n{deadline}");
-        var instanceId = key is null ? ApprovalIds.New(WorkflowLabels.ResetPasswordAction, userId) : ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, userId, key);
-        var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow());
+        // A key belongs to its caller: the same key for another user (or any other body) is a 409, never a second approval.
+        var instanceId = key is null ? ApprovalIds.New(WorkflowLabels.ResetPasswordAction, userId) : ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, caller.Id, key);
+        if (key is not null && await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken) is { } earlier)
+        {
+            return SameRequest(earlier, requestHash) ? Accepted(request, instanceId) : KeyReused();
+        }
+
+        // Check the target before asking anyone: an unknown or disabled user starts nothing and creates no petition.
+        DirectoryUser? target;
+        try
+        {
+            target = await directory.FindUserAsync(userId, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            logger.LogWarning("Directory lookup of {UserId} failed: {Error}", userId, e.Message);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", $"The directory could not be asked about user {userId} just now ({(e.StatusCode is { } code ? "HTTP " + (int)code : "no answer")}); nothing was started. Try again shortly.");
+        }
+
+        if (target is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Unknown user", $"There is no user {userId} in the directory; nothing was started.");
+        }
+
+        if (!target.Enabled)
+        {
+            return Problem(StatusCodes.Status409Conflict, "User disabled", $"User {userId} is disabled in the directory; enable the account before resetting its password. Nothing was started.");
+        }
+
+        var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
+            RequestedBy: caller.AsRequester(), Target: new TargetUser(target.Id, target.DisplayName, target.SignInNames));
 
         try
         {
             // Dedupe on every status: one instance per key, ever, decided atomically by the backend (no check-then-start race).
             await client.ScheduleNewOrchestrationInstanceAsync(
                 nameof(ApprovalOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId).WithDedupeStatuses(AllStatuses), cancellationToken);
-            logger.LogInformation("Approval {InstanceId} started for user {UserId}", instanceId, userId);
+            logger.LogInformation("Approval {InstanceId} started for user {UserId} by {Requester}", instanceId, userId, caller.Email);
             Telemetry.ApprovalsTelemetry.Started.Add(1);
         }
         catch (Exception e) when (key is not null && IsAlreadyExists(e))
         {
             var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
-            var existingInput = existing?.ReadInputAs<ApprovalInput>();
-            if (existingInput is null || existingInput.RequestHash != requestHash)
+            if (existing is null || !SameRequest(existing, requestHash))
             {
-                return Problem(StatusCodes.Status409Conflict, "Idempotency key reused", "This Idempotency-Key was already used for a different request; use a new key.");
+                return KeyReused();
             }
 
             logger.LogInformation("Approval {InstanceId} already exists for this idempotency key", instanceId);
@@ -97,7 +135,13 @@ public sealed partial class ApprovalsApi(
         return Accepted(request, instanceId);
     }
 
-    static readonly OrchestrationRuntimeStatus[] AllStatuses =
+    static bool SameRequest(OrchestrationMetadata existing, string requestHash) =>
+        SafeRead(() => existing.ReadInputAs<ApprovalInput>())?.RequestHash == requestHash;
+
+    static ProblemHttpResult KeyReused() =>
+        Problem(StatusCodes.Status409Conflict, "Idempotency key reused", "You already used this Idempotency-Key for a different request (another user, reason or deadline); use a new key.");
+
+    internal static readonly OrchestrationRuntimeStatus[] AllStatuses =
     [
         OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Completed,
         OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Suspended,
@@ -157,22 +201,76 @@ public sealed partial class ApprovalsApi(
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex UserIdPattern();
 
-    public async Task<Results<JsonHttpResult<ApprovalView>, ProblemHttpResult>> GetStatusAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
+    public async Task<Results<JsonHttpResult<ApprovalView>, ProblemHttpResult>> GetStatusAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        var (_, metadata, refused) = await LoadAsync(id, request, client, Access.Read, cancellationToken);
+        if (metadata is null)
+        {
+            return refused!;
+        }
+
+        var view = ToView(metadata, indent.Space);
+        if (view.Result is not null)
+        {
+            view = view with { Credential = await CredentialStateAsync(metadata, client, cancellationToken) };
+        }
+
+        return TypedResults.Json(view, ApiJsonContext.Default.ApprovalView);
+    }
+
+    /// <summary>What a route lets a caller do with an approval, by app role: a requester acts on their own; an
+    /// auditor reads any; an admin cancels any.</summary>
+    internal enum Access
+    {
+        Read,
+        Cancel,
+        Reveal,
+    }
+
+    /// <summary>Authenticates the caller and loads the approval if they may see it. Someone who may not see it gets the
+    /// same 404 as for an approval that does not exist; someone who may see it but not do this gets 403.</summary>
+    async Task<(Caller? Caller, OrchestrationMetadata? Metadata, ProblemHttpResult? Refusal)> LoadAsync(string? id, HttpRequest request, DurableTaskClient client, Access access, CancellationToken cancellationToken)
+    {
+        string[] roles = access switch
+        {
+            Access.Read => [ApprovalsRoles.Request, ApprovalsRoles.Audit],
+            Access.Cancel => [ApprovalsRoles.Request, ApprovalsRoles.Admin],
+            _ => [ApprovalsRoles.Request],
+        };
+        var (caller, refused) = await CallerAuthentication.AuthenticateAsync(request.HttpContext, roles);
+        if (caller is null)
+        {
+            return (null, null, refused);
+        }
+
         if (!ApprovalIds.IsValid(id))
         {
-            return NotFound(id);
+            return (caller, null, NotFound(id));
         }
 
         var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: true, cancellationToken);
-        if (metadata is null)
+        var owner = metadata is null ? null : SafeRead(() => metadata.ReadInputAs<ApprovalInput>())?.RequestedBy;
+        var own = caller.Is(owner) && caller.Has(ApprovalsRoles.Request);
+        var readable = own || caller.Has(ApprovalsRoles.Audit) || caller.Has(ApprovalsRoles.Admin);
+        if (metadata is null || !readable)
         {
-            logger.LogDebug("Status asked for unknown approval {InstanceId}", id);
-            return NotFound(id);
+            logger.LogDebug("Approval {InstanceId} asked for by {Caller}: not found or not theirs", id, caller.Email);
+            return (caller, null, NotFound(id));
         }
 
-        return TypedResults.Json(ToView(metadata, indent.Space), ApiJsonContext.Default.ApprovalView);
+        var allowed = access switch
+        {
+            Access.Read => readable,
+            Access.Cancel => own || caller.Has(ApprovalsRoles.Admin),
+            _ => own,
+        };
+        return allowed
+            ? (caller, metadata, null)
+            : (caller, null, Problem(StatusCodes.Status403Forbidden, "Not allowed", access == Access.Cancel
+                ? "Only the requester or an Approvals.Admin can cancel this approval."
+                : "Only the requester can receive this approval's temporary password."));
     }
 
     /// <summary>The public view of an instance: the workflow's own status while it runs, its typed outcome after.</summary>
@@ -206,6 +304,7 @@ public sealed partial class ApprovalsApi(
             NextPollAt = status == ApprovalStatuses.AwaitingApproval ? progress?.NextPollAt : null,
             UserId = input?.UserId,
             Space = space,
+            RequestedBy = input?.RequestedBy is { } by ? new RequesterView(by.Email, by.Name) : null,
         };
     }
 
@@ -226,9 +325,10 @@ public sealed partial class ApprovalsApi(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!ApprovalIds.IsValid(id))
+        var (caller, metadata, refused) = await LoadAsync(id, request, client, Access.Cancel, cancellationToken);
+        if (metadata is null)
         {
-            return NotFound(id);
+            return refused!;
         }
 
         var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.CancelBody, optional: true, cancellationToken);
@@ -243,40 +343,40 @@ public sealed partial class ApprovalsApi(
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
         }
 
-        // With inputs and outputs: the custom status (approved while the action runs) comes only with them.
-        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: true, cancellationToken);
-        if (metadata is null)
-        {
-            return NotFound(id);
-        }
-
+        // Loaded with inputs and outputs: the custom status (approved while the action runs) comes only with them.
         var progress = SafeRead(() => metadata.ReadCustomStatusAs<ApprovalProgressStatus>());
         if (metadata.IsCompleted || progress?.Status is ApprovalStatuses.Approved || (progress is not null && ApprovalStatuses.IsFinal(progress.Status)))
         {
             return Problem(StatusCodes.Status409Conflict, "Already decided", $"Approval {id} is {(metadata.IsCompleted ? "finished" : progress!.Status)}; it can no longer be cancelled.");
         }
 
-        await client.RaiseEventAsync(id!, ApprovalEvents.Cancel, new CancelRequest(reason), cancellationToken);
-        logger.LogInformation("Cancel requested for approval {InstanceId}", id);
+        await client.RaiseEventAsync(id!, ApprovalEvents.Cancel, new CancelRequest(reason, caller!.Email), cancellationToken);
+        logger.LogInformation("Cancel requested for approval {InstanceId} by {Caller}", id, caller.Email);
         return TypedResults.Accepted((string?)null, new CancelAccepted(id!, "cancelling"));
     }
 
-    public async Task<Results<JsonHttpResult<HistoryView>, ProblemHttpResult>> GetHistoryAsync(string? id, DurableTaskClient client, CancellationToken cancellationToken = default)
+    public async Task<Results<JsonHttpResult<HistoryView>, ProblemHttpResult>> GetHistoryAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (!ApprovalIds.IsValid(id))
-        {
-            return NotFound(id);
-        }
-
-        var metadata = await client.GetInstanceAsync(id!, getInputsAndOutputs: true, cancellationToken);
+        var (_, metadata, refused) = await LoadAsync(id, request, client, Access.Read, cancellationToken);
         if (metadata is null)
         {
-            return NotFound(id);
+            return refused!;
         }
 
         var view = ToView(metadata, indent.Space);
         var entries = new List<AuditEntry>(await history.ReadAsync(client, id!, cancellationToken));
+        if (view.RequestedBy is { } requester)
+        {
+            entries.Add(new AuditEntry(metadata.CreatedAt, "approvals", "requested", requester.Email, $"reset the password of {view.UserId}"));
+        }
+
+        if (await CredentialStateAsync(metadata, client, cancellationToken) is { RevealedAt: { } revealedAt } credential)
+        {
+            entries.Add(new AuditEntry(revealedAt, "approvals", "credential/" + credential.State, credential.RevealedBy, null));
+        }
+
         string? phase = null, petitionError = null;
         if (view.Petition is { } petitionName)
         {
@@ -297,7 +397,92 @@ public sealed partial class ApprovalsApi(
         }
 
         entries.Sort((a, b) => a.Timestamp.CompareTo(b.Timestamp));
-        return TypedResults.Json(new HistoryView(id!, view.Status, view.Petition, phase, entries, petitionError), ApiJsonContext.Default.HistoryView);
+        return TypedResults.Json(new HistoryView(id!, view.Status, view.Petition, phase, entries, petitionError, view.RequestedBy), ApiJsonContext.Default.HistoryView);
+    }
+
+    /// <summary><c>POST /api/approvals/{id}/credential</c>: the temporary password, to the requester, once. The reveal
+    /// starts its own durable instance (<see cref="CredentialRevealOrchestrator"/>): the backend lets exactly one start,
+    /// its input is the audit record (who, when), and it destroys the stored secret. Again, or after expiry: 410.</summary>
+    public async Task<Results<JsonHttpResult<CredentialResponse>, ProblemHttpResult>> RevealCredentialAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var (caller, metadata, refused) = await LoadAsync(id, request, client, Access.Reveal, cancellationToken);
+        if (metadata is null)
+        {
+            return refused!;
+        }
+
+        var view = ToView(metadata);
+        if (view.Result is not { } result)
+        {
+            return Problem(StatusCodes.Status409Conflict, "No temporary password", $"Approval {id} is {view.Status}; a temporary password exists only once the reset has completed.");
+        }
+
+        var state = await CredentialStateAsync(metadata, client, cancellationToken);
+        if (state.State != CredentialStates.Available)
+        {
+            if (state.State == CredentialStates.Expired && state.RevealedAt is null)
+            {
+                await StartRevealAsync(client, id!, CredentialStates.Expired, null, cancellationToken); // destroy it, once
+            }
+
+            return Gone(id!, state);
+        }
+
+        var stored = await credentials.GetAsync(PasswordResetService.CredentialName(id!), cancellationToken);
+        if (stored is null)
+        {
+            return Gone(id!, state with { State = CredentialStates.Destroyed });
+        }
+
+        if (!await StartRevealAsync(client, id!, CredentialStates.Revealed, caller!.Email, cancellationToken))
+        {
+            return Gone(id!, await CredentialStateAsync(metadata, client, cancellationToken));
+        }
+
+        logger.LogInformation("Temporary password of approval {InstanceId} revealed to {Caller}", id, caller.Email);
+        request.HttpContext.Response.Headers.CacheControl = "no-store";
+        request.HttpContext.Response.Headers.Pragma = "no-cache";
+        return TypedResults.Json(new CredentialResponse(stored.Value, result.ExpiresOn, result.ForceChangeAtNextSignIn), ApiJsonContext.Default.CredentialResponse);
+    }
+
+    /// <summary>Starts the reveal's instance; false when one already exists (someone else revealed it, or it expired).</summary>
+    async Task<bool> StartRevealAsync(DurableTaskClient client, string id, string outcome, string? by, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var input = new CredentialRevealInput(id, PasswordResetService.CredentialName(id), outcome, by, timeProvider.GetUtcNow());
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(CredentialRevealOrchestrator), input,
+                new Microsoft.DurableTask.StartOrchestrationOptions(CredentialRevealOrchestrator.InstanceIdFor(id)).WithDedupeStatuses(AllStatuses), cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (IsAlreadyExists(e))
+        {
+            return false;
+        }
+    }
+
+    static ProblemHttpResult Gone(string id, CredentialView state) => Problem(StatusCodes.Status410Gone, "Temporary password gone", state.State switch
+    {
+        CredentialStates.Revealed => $"The temporary password of approval {id} was already handed out{(state.RevealedAt is { } at ? " at " + at.ToString("u", CultureInfo.InvariantCulture) : "")} and has been destroyed. Ask for a new reset if it was lost.",
+        CredentialStates.Expired => $"The temporary password of approval {id} expired before it was collected and is destroyed. Ask for a new reset.",
+        _ => $"The temporary password of approval {id} is no longer stored. Ask for a new reset.",
+    });
+
+    /// <summary>What became of a completed reset's credential: from its reveal instance, else from its expiry.</summary>
+    async Task<CredentialView> CredentialStateAsync(OrchestrationMetadata metadata, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var reveal = await client.GetInstanceAsync(CredentialRevealOrchestrator.InstanceIdFor(metadata.InstanceId), getInputsAndOutputs: true, cancellationToken);
+        if (reveal is not null && SafeRead(() => reveal.ReadInputAs<CredentialRevealInput>()) is { } record)
+        {
+            return new CredentialView(record.Outcome, record.By, record.At);
+        }
+
+        var expiresOn = SafeRead(() => metadata.ReadOutputAs<ApprovalResult>())?.Result?.ExpiresOn;
+        return expiresOn is { } at && at <= timeProvider.GetUtcNow()
+            ? new CredentialView(CredentialStates.Expired, null, null)
+            : new CredentialView(CredentialStates.Available, null, null);
     }
 
     Accepted<StartedResponse> Accepted(HttpRequest request, string instanceId)

@@ -16,9 +16,10 @@ public static class ApprovalsApiRoutes
     {
         var api = app.MapGroup(Prefix);
         api.MapPost(PasswordResets, (HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.StartPasswordResetAsync(request, client, ct));
-        api.MapGet(Approval, (string id, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetStatusAsync(id, client, ct));
+        api.MapGet(Approval, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetStatusAsync(id, request, client, ct));
         api.MapPost(Cancel, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.CancelAsync(id, request, client, ct));
-        api.MapGet(History, (string id, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetHistoryAsync(id, client, ct));
+        api.MapGet(History, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetHistoryAsync(id, request, client, ct));
+        api.MapPost(Credential, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.RevealCredentialAsync(id, request, client, ct));
         api.MapPost(IndentWebhook, (HttpRequest request, IndentWebhookEndpoint webhook, DurableTaskClient client, CancellationToken ct) => webhook.HandleAsync(request, client, ct));
         api.MapGet(Health, (Secrets.SecretsReadiness readiness, CancellationToken ct) => ApprovalsApi.HealthAsync(readiness, ct));
         api.MapFallback(() => ApprovalsApi.Problem(StatusCodes.Status404NotFound, "Not found", "There is no such API route; see the README's HTTP API table."));
@@ -27,5 +28,5 @@ public static class ApprovalsApiRoutes
 
     // Constants, not a table built at run time: Functions routes are attribute arguments.
     public const string Prefix = "/api", PasswordResets = "password-resets", IndentWebhook = "webhooks/indent", Health = "health";
-    public const string Approval = "approvals/{id}", Cancel = Approval + "/cancel", History = Approval + "/history";
+    public const string Approval = "approvals/{id}", Cancel = Approval + "/cancel", History = Approval + "/history", Credential = Approval + "/credential";
 }

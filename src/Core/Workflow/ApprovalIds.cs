@@ -10,9 +10,10 @@ public static partial class ApprovalIds
     public static string New(string action, string userId) =>
         $"{action}-{userId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
 
-    /// <summary>The id for an idempotency key: the same key for the same user and action is the same instance.</summary>
-    public static string ForIdempotencyKey(string action, string userId, string key) =>
-        $"{action}-{userId}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action + "\n" + userId + "\n" + key)))[..16]}";
+    /// <summary>The id for an idempotency key: <c>{action}-key-{16 hex}</c>, one per caller and key whatever the body
+    /// says, so a key reused for another user meets its first request (and a 409) instead of starting a second approval.</summary>
+    public static string ForIdempotencyKey(string action, string callerId, string key) =>
+        $"{action}-key-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(action + "\n" + callerId + "\n" + key)))[..16]}";
 
     public static bool IsValid(string? id) => id is { Length: <= 120 } && IdPattern().IsMatch(id);
 

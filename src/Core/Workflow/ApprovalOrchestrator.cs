@@ -66,7 +66,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                 try
                 {
                     var created = await context.CallActivityAsync<PetitionRef>(
-                        nameof(CreatePetitionActivity), new CreatePetitionInput(context.InstanceId, input.Action, input.UserId, input.Reason), IndentRetry);
+                        nameof(CreatePetitionActivity), new CreatePetitionInput(context.InstanceId, input.Action, input.UserId, input.Reason, input.RequestedBy, input.Target?.DisplayName), IndentRetry);
                     petitionName = created.Name;
                 }
                 catch (TaskFailedException e)
@@ -131,6 +131,12 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                         return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
                     }
 
+                    if (FourEyes.Refusal(input, snapshot) is { } rule)
+                    {
+                        await CloseAsync(rule, revokeGrant: true);
+                        return Finish(ApprovalStatuses.Denied, snapshot.ApprovedBy ?? snapshot.DecidedBy, rule);
+                    }
+
                     Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
                     return await ActAsync(snapshot.DecidedBy);
                 }
@@ -173,6 +179,12 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                     if (again is { IsRefused: true })
                     {
                         return Finish(ApprovalStatuses.Denied, again.DecidedBy, $"petition {again.Phase} while the action was being retried; not acted on again");
+                    }
+
+                    if (again is { IsGranted: true } && FourEyes.Refusal(input, again) is { } rule)
+                    {
+                        await CloseAsync(rule, revokeGrant: true);
+                        return Finish(ApprovalStatuses.Denied, again.ApprovedBy ?? again.DecidedBy, rule);
                     }
 
                     if (again is not { IsGranted: true })
@@ -242,11 +254,11 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             return new ApprovalResult(status, petitionName, decidedBy, detail, polls, context.CurrentUtcDateTime, result);
         }
 
-        async Task CloseAsync(string reason)
+        async Task CloseAsync(string reason, bool revokeGrant = false)
         {
             try
             {
-                await context.CallActivityAsync(nameof(ClosePetitionActivity), new ClosePetitionInput(context.InstanceId, petitionName!, reason), IndentRetry);
+                await context.CallActivityAsync(nameof(ClosePetitionActivity), new ClosePetitionInput(context.InstanceId, petitionName!, reason, revokeGrant), IndentRetry);
             }
             catch (TaskFailedException)
             {

@@ -9,7 +9,7 @@ namespace Approvals.Core.Workflow;
 /// (a test checks the two lists agree).</summary>
 public static class ApprovalsTasks
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(ApprovalOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(ApprovalOrchestrator), typeof(CredentialRevealOrchestrator)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [
@@ -17,6 +17,7 @@ public static class ApprovalsTasks
         typeof(GetPetitionActivity),
         typeof(ClosePetitionActivity),
         typeof(ResetPasswordActivity),
+        typeof(DestroyCredentialActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

@@ -3,8 +3,9 @@ using Microsoft.DurableTask;
 
 namespace Approvals.Core.Workflow;
 
-/// <summary>Closes a petition the workflow will never act on (deadline, cancel), so approvers stop seeing it.
-/// Idempotent: only an open petition is closed, with a claim id derived from the instance.</summary>
+/// <summary>Closes a petition the workflow will never act on (deadline, cancel), so approvers stop seeing it, and
+/// revokes a grant it refuses to use (four eyes). Idempotent: only an open (or, when asked, granted) petition is
+/// changed, with a claim id derived from the instance.</summary>
 public sealed class ClosePetitionActivity(IndentClient indent) : TaskActivity<ClosePetitionInput, bool>
 {
     public override async Task<bool> RunAsync(TaskActivityContext context, ClosePetitionInput input)
@@ -13,6 +14,12 @@ public sealed class ClosePetitionActivity(IndentClient indent) : TaskActivity<Cl
         return await IndentCalls.StopRetryingOnRefusal(async () =>
         {
             var petition = await indent.GetPetitionAsync(input.PetitionName);
+            if (input.RevokeGrant && petition.Phase == IndentPhases.Granted)
+            {
+                await indent.RevokeAsync(input.PetitionName, "Revoked by Approvals: " + input.Reason, claimId: input.InstanceId + "-revoke");
+                return true;
+            }
+
             if (petition.Phase != IndentPhases.Open)
             {
                 return false;

@@ -13,11 +13,21 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
     public override async Task<PetitionRef> RunAsync(TaskActivityContext context, CreatePetitionInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var token = await secrets.GetSecretAsync(IndentOptions.TokenSetting);
-        var subject = IndentToken.TryGetSubject(token);
-        var petitioner = subject is null
-            ? new Resource { Kind = "service", Id = "approvals", DisplayName = "Approvals" }
-            : new Resource { Kind = "user", Id = subject, Email = subject.Contains('@') ? subject : null };
+        // The person who asked is the petitioner (Indent's audit log and the approver see them); the service account's
+        // token subject only for approvals started before callers were known.
+        Resource petitioner;
+        if (input.RequestedBy is { } requester)
+        {
+            petitioner = new Resource { Kind = "user", Id = requester.Email, Email = requester.Email.Contains('@') ? requester.Email : null, DisplayName = requester.Name };
+        }
+        else
+        {
+            var subject = IndentToken.TryGetSubject(await secrets.GetSecretAsync(IndentOptions.TokenSetting));
+            petitioner = subject is null
+                ? new Resource { Kind = "service", Id = "approvals", DisplayName = "Approvals" }
+                : new Resource { Kind = "user", Id = subject, Email = subject.Contains('@') ? subject : null };
+        }
+
         var labels = new Dictionary<string, string>
         {
             [WorkflowLabels.Instance] = input.InstanceId,

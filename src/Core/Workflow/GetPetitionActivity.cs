@@ -21,14 +21,17 @@ public sealed class GetPetitionActivity(IndentClient indent, ISecretProvider sec
         return snapshot with { Refusal = PetitionSeal.Refusal(petition, input.InstanceId, input.Action, input.UserId, keys) };
     }
 
-    /// <summary>The phase, and who made the last decision (approve, deny or revoke) according to the event history.</summary>
+    /// <summary>The phase, who made the last decision (approve, deny or revoke) and who approved, according to the event
+    /// history (a grant event may name the system that applied it; the approve event names the person).</summary>
     public static PetitionSnapshot Snapshot(Petition petition)
     {
         ArgumentNullException.ThrowIfNull(petition);
         var decision = petition.State?.EventHistory?
             .LastOrDefault(e => e.EventType is IndentEventTypes.Approve or IndentEventTypes.Deny or IndentEventTypes.Revoke or IndentEventTypes.Grant);
         var actor = decision?.Actor;
-        var decidedBy = actor?.Email ?? actor?.DisplayName ?? actor?.Id;
-        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, decidedBy, petition.Meta?.UpdateTime);
+        var approver = petition.State?.EventHistory?.LastOrDefault(e => e.EventType == IndentEventTypes.Approve)?.Actor;
+        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, Name(actor), petition.Meta?.UpdateTime, ApprovedBy: Name(approver));
     }
+
+    static string? Name(Resource? actor) => actor?.Email ?? actor?.DisplayName ?? actor?.Id;
 }

@@ -38,7 +38,13 @@ public sealed record ApprovalInput(
     int PollMaxSeconds,
     string RequestHash,
     DateTimeOffset RequestedAt,
-    ApprovalContinuation? Continued = null);
+    ApprovalContinuation? Continued = null,
+    Identity.Requester? RequestedBy = null,
+    TargetUser? Target = null);
+
+/// <summary>The user the action is for, as the directory named them when the approval started: the four-eyes check
+/// refuses a grant decided by any of <see cref="SignInNames"/>.</summary>
+public sealed record TargetUser(string Id, string? DisplayName, IReadOnlyList<string> SignInNames);
 
 /// <summary>State carried across <c>ContinueAsNew</c> during a long wait.</summary>
 public sealed record ApprovalContinuation(string PetitionName, DateTime StartedAt, int PollCount, int IntervalSeconds);
@@ -47,9 +53,9 @@ public sealed record ApprovalContinuation(string PetitionName, DateTime StartedA
 public sealed record IndentDecision(string PetitionName, string EventType, string? EventId, string? Actor);
 
 /// <summary>Payload of <see cref="ApprovalEvents.Cancel"/>.</summary>
-public sealed record CancelRequest(string? Reason);
+public sealed record CancelRequest(string? Reason, string? By = null);
 
-public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason);
+public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason, Identity.Requester? RequestedBy = null, string? UserDisplayName = null);
 
 /// <summary>A petition as created: its name and the space it lives in.</summary>
 public sealed record PetitionRef(string Name, string Space);
@@ -59,7 +65,7 @@ public sealed record PetitionRef(string Name, string Space);
 public sealed record GetPetitionInput(string PetitionName, string? InstanceId = null, string? Action = null, string? UserId = null);
 
 /// <summary>What the workflow needs to know of a petition read back from Indent.</summary>
-public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null)
+public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null)
 {
     /// <summary>The petition is not this approval's (see <see cref="PetitionSeal"/>): never act on it.</summary>
     public bool IsForeign => Refusal is not null;
@@ -70,7 +76,9 @@ public sealed record PetitionSnapshot(string Name, string? Phase, string? Decide
     public bool IsRefused => Phase is Indent.IndentPhases.Closed or Indent.IndentPhases.Revoked or Indent.IndentPhases.Deleted;
 }
 
-public sealed record ClosePetitionInput(string InstanceId, string PetitionName, string Reason);
+/// <summary>Closes an open petition; with <paramref name="RevokeGrant"/>, revokes a granted one too (a grant the
+/// workflow refuses to use, such as a self-approval).</summary>
+public sealed record ClosePetitionInput(string InstanceId, string PetitionName, string Reason, bool RevokeGrant = false);
 
 public sealed record ResetPasswordInput(string InstanceId, string UserId, string PetitionName);
 
@@ -95,3 +103,10 @@ public sealed record ApprovalResult(
     int PollCount,
     DateTime CompletedAt,
     PasswordResetOutcome? Result);
+
+/// <summary>Input of <see cref="CredentialRevealOrchestrator"/>: the one reveal (or expiry) of an approval's temporary
+/// password — who and when, never the value.</summary>
+public sealed record CredentialRevealInput(string ApprovalId, string CredentialName, string Outcome, string? By, DateTimeOffset At);
+
+/// <summary>What became of the credential after its reveal: destroyed in the store, or not there any more.</summary>
+public sealed record CredentialRevealResult(string Outcome, string? By, DateTimeOffset At, bool Destroyed);

@@ -9,35 +9,44 @@ using Microsoft.DurableTask.Client;
 namespace Approvals.Functions.Http;
 
 /// <summary>The route table of <see cref="ApprovalsApiRoutes"/> as Functions: each a one-line hand-off to
-/// <see cref="ApprovalsApi"/> in Core. (Function routes must be attribute constants, so they name the same constants.)</summary>
+/// <see cref="ApprovalsApi"/> in Core. (Function routes must be attribute constants, so they name the same constants.)
+/// Anonymous at the Functions level: a function key is a shared secret that names nobody; every route but the webhook
+/// (signed) and health validates the caller's Entra ID bearer token in Core, behind App Service authentication.</summary>
 public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook, SecretsReadiness readiness)
 {
     [Function("StartPasswordReset")]
     public async Task<IActionResult> Start(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApprovalsApiRoutes.PasswordResets)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApprovalsApiRoutes.PasswordResets)] HttpRequest request,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.StartPasswordResetAsync(request, client, request.HttpContext.RequestAborted));
 
     [Function("GetApproval")]
     public async Task<IActionResult> Status(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApprovalsApiRoutes.Approval)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Approval)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
-        new ResultAction(await api.GetStatusAsync(id, client, request.HttpContext.RequestAborted));
+        new ResultAction(await api.GetStatusAsync(id, request, client, request.HttpContext.RequestAborted));
 
     [Function("CancelApproval")]
     public async Task<IActionResult> Cancel(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApprovalsApiRoutes.Cancel)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApprovalsApiRoutes.Cancel)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.CancelAsync(id, request, client, request.HttpContext.RequestAborted));
 
     [Function("GetApprovalHistory")]
     public async Task<IActionResult> History(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApprovalsApiRoutes.History)] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.History)] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client) =>
-        new ResultAction(await api.GetHistoryAsync(id, client, request.HttpContext.RequestAborted));
+        new ResultAction(await api.GetHistoryAsync(id, request, client, request.HttpContext.RequestAborted));
+
+    [Function("RevealCredential")]
+    public async Task<IActionResult> Credential(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApprovalsApiRoutes.Credential)] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client) =>
+        new ResultAction(await api.RevealCredentialAsync(id, request, client, request.HttpContext.RequestAborted));
 
     /// <summary>Anonymous at the Functions level: the v0 signature is its authentication, checked before anything else.</summary>
     [Function("IndentWebhook")]

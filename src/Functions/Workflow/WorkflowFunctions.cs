@@ -14,6 +14,10 @@ public static class WorkflowFunctions
     public static Task<ApprovalResult> Orchestrate([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new ApprovalOrchestrator().RunAsync(context, context.GetInput<ApprovalInput>()!);
 
+    [Function(nameof(CredentialRevealOrchestrator))]
+    public static Task<CredentialRevealResult> RevealCredential([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new CredentialRevealOrchestrator().RunAsync(context, context.GetInput<CredentialRevealInput>()!);
+
     [Function(nameof(CreatePetitionActivity))]
     public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
         Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);
@@ -29,6 +33,10 @@ public static class WorkflowFunctions
     [Function(nameof(ResetPasswordActivity))]
     public static Task<PasswordResetOutcome> ResetPassword([ActivityTrigger] ResetPasswordInput input, string instanceId, FunctionContext executionContext) =>
         Run<ResetPasswordActivity, ResetPasswordInput, PasswordResetOutcome>(input, instanceId, executionContext);
+
+    [Function(nameof(DestroyCredentialActivity))]
+    public static Task<bool> DestroyCredential([ActivityTrigger] string input, string instanceId, FunctionContext executionContext) =>
+        Run<DestroyCredentialActivity, string, bool>(input, instanceId, executionContext);
 
     static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, string instanceId, FunctionContext executionContext)
         where TActivity : TaskActivity<TInput, TOutput>

@@ -95,12 +95,16 @@ internal static class Faults
 /// <summary>A local user in the stand-in directory: the password is kept only as a salted hash.</summary>
 public sealed record LocalUser(string Id, string? PasswordHash, string? Salt, bool MustChangePassword, int Resets, DateTimeOffset? LastResetAt);
 
+/// <summary>A person in the stand-in directory, as appended to <c>people.jsonl</c> (the last line for an id wins).</summary>
+public sealed record LocalPerson(string Id, string? DisplayName, string? Email, bool Enabled = true);
+
 /// <summary>One password set, as appended to <c>users.jsonl</c>.</summary>
 public sealed record LocalPasswordSet(string Id, string Hash, string Salt, DateTimeOffset At);
 
-/// <summary>The laptop's stand-in for Entra ID: an append-only, owner-only log of password sets
-/// (<c>users.jsonl</c>), so a reset is one small append however many users there are. Any user id is known
-/// (created on first use) so the quickstart works for <c>--user 123</c>; every reset is counted.
+/// <summary>The laptop's stand-in for Entra ID: the people it knows (<c>people.jsonl</c>: seeded with a few, the
+/// quickstart's <c>123</c> among them; <c>approvals-local users add</c> appends more, seen at once by a running host)
+/// and an append-only, owner-only log of password sets (<c>users.jsonl</c>), so a reset is one small append however
+/// many users there are; every reset is counted.
 /// Hashes are salted PBKDF2-SHA256 at 10,000 iterations: the temporary password itself sits in the
 /// owner-only secret store next to it (as it does in Key Vault), so a slower hash would only slow the action.</summary>
 public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null, TimeSpan? latencyAfterWrite = null) : IUserDirectory
@@ -166,6 +170,96 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
             await Task.Delay(pause, time, cancellationToken);
         }
     }
+
+    public const string PeopleFileName = "people.jsonl";
+
+    /// <summary>Who a fresh data directory knows: the quickstart's user, two colleagues and a disabled account.</summary>
+    public static readonly IReadOnlyList<LocalPerson> SeedPeople =
+    [
+        new("123", "Sam Quickstart", "sam@local"),
+        new("alice", "Alice Jones", "alice@local"),
+        new("bob", "Bob Smith", "bob@local"),
+        new("dana", "Dana Left", "dana@local", Enabled: false),
+    ];
+
+    /// <summary>Writes the seed people unless the directory already has a people file.</summary>
+    public static void Seed(string dataDirectory)
+    {
+        OwnerOnly.Directory(dataDirectory);
+        var path = Path.Combine(dataDirectory, PeopleFileName);
+        if (!File.Exists(path))
+        {
+            OwnerOnly.CreateAtomically(path, string.Concat(SeedPeople.Select(p => JsonSerializer.Serialize(p, LocalLineJsonContext.Default.LocalPerson) + "\n")));
+        }
+    }
+
+    /// <summary>Adds (or replaces) people: one appended line each, seen by a running host on its next lookup.</summary>
+    public static void AddPeople(string dataDirectory, IEnumerable<LocalPerson> people)
+    {
+        ArgumentNullException.ThrowIfNull(people);
+        Seed(dataDirectory);
+        var text = string.Concat(people.Select(p => JsonSerializer.Serialize(p, LocalLineJsonContext.Default.LocalPerson) + "\n"));
+        lock (PeopleGate) // appenders in one process must not interleave (FileMode.Append seeks to the end, it is not O_APPEND)
+        {
+            using var stream = new FileStream(Path.Combine(dataDirectory, PeopleFileName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            stream.Write(Encoding.UTF8.GetBytes(text));
+        }
+    }
+
+    static readonly Lock PeopleGate = new();
+
+    /// <summary>Everyone the directory knows, by id.</summary>
+    public static IReadOnlyDictionary<string, LocalPerson> ReadPeople(string dataDirectory)
+    {
+        var people = new Dictionary<string, LocalPerson>(StringComparer.Ordinal);
+        var path = Path.Combine(dataDirectory, PeopleFileName);
+        if (!File.Exists(path))
+        {
+            return people;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+        {
+            try
+            {
+                if (line.Length > 0 && JsonSerializer.Deserialize(line, LocalLineJsonContext.Default.LocalPerson) is { Id.Length: > 0 } person)
+                {
+                    people[person.Id] = person;
+                }
+            }
+            catch (JsonException)
+            {
+                // a line torn by a crash mid-append: that add did not happen
+            }
+        }
+
+        return people;
+    }
+
+    (long Length, IReadOnlyDictionary<string, LocalPerson> People)? peopleCache;
+
+    /// <summary>Everyone this directory knows, by id (re-read whenever the append-only file has grown).</summary>
+    public IReadOnlyDictionary<string, LocalPerson> People()
+    {
+        var info = new FileInfo(Path.Combine(directory, PeopleFileName));
+        var length = info.Exists ? info.Length : -1;
+        if (peopleCache is { } cached && cached.Length == length)
+        {
+            return cached.People;
+        }
+
+        var people = ReadPeople(directory);
+        peopleCache = (length, people);
+        return people;
+    }
+
+    /// <summary>Adds people to this directory (tests and the CLI's <c>users add</c>).</summary>
+    public void Add(params LocalPerson[] people) => AddPeople(directory, people);
+
+    public Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(People().TryGetValue(userId, out var p) ? new DirectoryUser(p.Id, p.DisplayName, p.Email, p.Email, p.Enabled) : null);
 
     public LocalUser? Find(string userId) => All().TryGetValue(userId, out var user) ? user : null;
 
@@ -281,6 +375,14 @@ public sealed class FileCredentialStore(string directory, TimeProvider? timeProv
         return Task.CompletedTask;
     }
 
+    public Task<bool> DestroyAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(name);
+        var existed = File.Exists(path);
+        File.Delete(path);
+        return Task.FromResult(existed);
+    }
+
     /// <summary>The file behind a reference, for the CLI to point the user at.</summary>
     public string? FileFor(string reference) =>
         reference.StartsWith(ReferencePrefix, StringComparison.Ordinal) ? PathOf(reference[ReferencePrefix.Length..]) : null;
@@ -305,4 +407,5 @@ internal sealed partial class LocalJsonContext : JsonSerializerContext;
 /// <summary>One JSON document per line for the append-only user log.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(LocalPasswordSet))]
+[JsonSerializable(typeof(LocalPerson))]
 internal sealed partial class LocalLineJsonContext : JsonSerializerContext;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Cli;
 
-/// <summary><c>approvals-local serve</c> and <c>approvals-local reset-password</c>.</summary>
+/// <summary><c>approvals-local serve</c>, <c>reset-password</c>, <c>token</c> and <c>users</c>.</summary>
 public static class CommandLine
 {
     /// <summary>Seconds after which <c>--auto-approve</c> approves when no value is given.</summary>
@@ -75,11 +75,13 @@ public static class CommandLine
         var reason = new Option<string?>("--reason") { Description = "Why (default: $REASON)." };
         var cliAutoApprove = new Option<bool>("--auto-approve") { Description = "With the built-in host: the emulator approves after a few seconds." };
         var api = new Option<string?>("--api") { Description = "A running host or Function App, e.g. http://127.0.0.1:7071 or https://func-approvals.azurewebsites.net." };
-        var key = new Option<string?>("--key") { Description = "Function key for --api (sent as x-functions-key)." };
+        var key = new Option<string?>("--key") { Description = "Function key for --api, if the deployment keeps one as an outer layer (sent as x-functions-key)." };
+        var asPerson = new Option<string?>("--as") { Description = "With the built-in host: who asks (the token's person; default: the signed-in OS user at local)." };
+        var token = new Option<string?>("--token") { Description = "With --api: your bearer token for the API (default: $APPROVALS_TOKEN)." };
         var deadline = new Option<int?>("--deadline") { Description = "Seconds the approval may wait for a decision (server default 24 h)." };
         var reset = new Command("reset-password", "Ask for approval to reset a user's password, wait, and report the outcome (the Indent quickstart).")
         {
-            user, reason, cliAutoApprove, api, key, deadline, dataDir,
+            user, reason, cliAutoApprove, api, key, asPerson, token, deadline, dataDir,
         };
         reset.SetAction(async (parse, cancellationToken) =>
         {
@@ -105,9 +107,33 @@ public static class CommandLine
                 return ExitCodes.Usage;
             }
 
-            return await ResetPasswordClient.RunAsync(new ResetPasswordClient.Options(who, why, apiUri, parse.GetValue(key), parse.GetValue(deadline), parse.GetValue(cliAutoApprove), parse.GetValue(dataDir)), output, error, cancellationToken);
+            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable(ResetPasswordClient.TokenVariable);
+            if (apiUri is not null && string.IsNullOrWhiteSpace(bearer))
+            {
+                await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ResetPasswordClient.TokenVariable} (docs/DEPLOY.md, step 4, shows how to get one).");
+                return ExitCodes.Usage;
+            }
+
+            if (apiUri is not null && parse.GetValue(asPerson) is not null)
+            {
+                await error.WriteLineAsync("--as needs the built-in host, which mints its own token; with --api, the token says who you are.");
+                return ExitCodes.Usage;
+            }
+
+            var person = parse.GetValue(asPerson) ?? Identity.LocalIssuer.DefaultPerson();
+            if (!IdentityCommands.IsEmail(person))
+            {
+                await error.WriteLineAsync("--as must be an email-like name, such as alice@local.");
+                return ExitCodes.Usage;
+            }
+
+            return await ResetPasswordClient.RunAsync(
+                new ResetPasswordClient.Options(who, why, apiUri, parse.GetValue(key), parse.GetValue(deadline), parse.GetValue(cliAutoApprove), parse.GetValue(dataDir), person, apiUri is null ? null : bearer),
+                output, error, cancellationToken);
         });
         root.Add(reset);
+        root.Add(IdentityCommands.Token(dataDir, output, error));
+        root.Add(IdentityCommands.Users(dataDir, output, error));
 
         return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Approvals.Core.Http;
 using Approvals.Core.Indent;
 using Approvals.Core.Workflow;
-using Approvals.Local.Actions;
 using Approvals.Local.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +14,10 @@ namespace Approvals.Local.Cli;
 /// durable workflow waits, print the outcome, exit with a code that says it.</summary>
 public static class ResetPasswordClient
 {
-    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory);
+    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null);
+
+    /// <summary>The environment variable that holds the caller's bearer token for <c>--api</c>.</summary>
+    public const string TokenVariable = "APPROVALS_TOKEN";
 
     public static async Task<int> RunAsync(Options options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
@@ -23,6 +25,7 @@ public static class ResetPasswordClient
         try
         {
             var api = options.Api;
+            var token = options.Token;
             if (api is null)
             {
                 host = await LocalHost.StartAsync(new LocalHostOptions
@@ -33,6 +36,7 @@ public static class ResetPasswordClient
                     LogLevel = LogLevel.Warning,
                 }, cancellationToken);
                 api = host.BaseAddress;
+                token = host.MintToken(options.As ?? Identity.LocalIssuer.DefaultPerson());
             }
 
             var root = new Uri(api.ToString().TrimEnd('/') + "/");
@@ -41,6 +45,8 @@ public static class ResetPasswordClient
             {
                 http.DefaultRequestHeaders.Add("x-functions-key", options.Key);
             }
+
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
             return await RequestAndWaitAsync(http, root, options, host, output, error, cancellationToken);
         }
@@ -118,12 +124,7 @@ public static class ResetPasswordClient
                     case ApprovalStatuses.Completed:
                         await output.WriteLineAsync();
                         await output.WriteLineAsync($"done: password reset user:{options.User}");
-                        if (view.Result is { } result)
-                        {
-                            var file = host?.Services.GetService(typeof(FileCredentialStore)) is FileCredentialStore store ? store.FileFor(result.CredentialReference) : null;
-                            await output.WriteLineAsync($"temporary password stored as {result.CredentialReference}{(file is null ? "" : $" ({file})")}; it must be changed at next sign-in");
-                        }
-
+                        await CollectPasswordAsync(http, statusPath, options.User, output, error, cancellationToken);
                         return ExitCodes.Done;
                     case ApprovalStatuses.Denied:
                         await output.WriteLineAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Denied) + (view.DecidedBy is null ? "" : $" by {view.DecidedBy}"));
@@ -156,6 +157,23 @@ public static class ResetPasswordClient
                 : "Stopped; the built-in host stops with this command, so the approval stops too.");
             return ExitCodes.Interrupted;
         }
+    }
+
+    /// <summary>The requester collects the temporary password: shown here once, then destroyed on the server.</summary>
+    static async Task CollectPasswordAsync(HttpClient http, string statusPath, string user, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync(statusPath + "/credential", null, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            await error.WriteLineAsync($"The temporary password could not be collected (HTTP {(int)response.StatusCode}): {Describe(await response.Content.ReadAsStringAsync(cancellationToken))}");
+            return;
+        }
+
+        var credential = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.CredentialResponse, cancellationToken);
+        await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"temporary password for user:{user}: {credential!.Password}"));
+        await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"  shown once, now destroyed on the server; {(credential.ForceChangeAtNextSignIn ? "it must be changed at next sign-in; " : "")}valid until {credential.ExpiresOn:yyyy-MM-dd HH:mm} UTC"));
     }
 
     static string Describe(string problemJson)

@@ -27,7 +27,7 @@ public static class EmulatorEndpoints
         {
             var http = context.HttpContext;
             var emulator = http.RequestServices.GetRequiredService<IndentEmulator>();
-            if (!Authorized(http, emulator))
+            if (!Authorized(http, emulator) && !UserTokens.IsValid(Bearer(http), emulator.Options.Tokens))
             {
                 return Error(401, 16, "missing or invalid bearer token");
             }
@@ -128,6 +128,17 @@ public static class EmulatorEndpoints
                 return Error(e.HttpStatus, e.Code, e.Message);
             }
         });
+        // A user's Indent API token, as real Indent issues them: claims made with it carry that person as the actor.
+        admin.MapPost("/tokens", async (HttpContext http, IndentEmulator emulator) =>
+        {
+            var body = await ReadAsync(http, EmulatorJsonContext.Default.TokenRequest);
+            if (body?.Email is not { Length: > 0 and <= 254 } email || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace))
+            {
+                throw EmulatorException.Invalid("body must be {\"email\":\"person@example.com\"}");
+            }
+
+            return Json(new TokenResponse(UserTokens.Issue(email, emulator.Options.Tokens[0])), EmulatorJsonContext.Default.TokenResponse);
+        });
         admin.MapGet("/deliveries", (WebhookDispatcher dispatcher) => Json(new DeliveriesResponse(dispatcher.Deliveries), EmulatorJsonContext.Default.DeliveriesResponse));
         admin.MapGet("/rules", (IndentEmulator emulator) => Json(new RulesBody(emulator.Rules), EmulatorJsonContext.Default.RulesBody));
         admin.MapPut("/rules", async (HttpContext http, IndentEmulator emulator) =>
@@ -173,15 +184,21 @@ public static class EmulatorEndpoints
 
     static void Count(string kind) => CallCounts.AddOrUpdate(kind, 1, (_, n) => n + 1);
 
-    static bool Authorized(HttpContext http, IndentEmulator emulator)
+    static string? Bearer(HttpContext http)
     {
         var header = http.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) ? header[7..].Trim() : null;
+    }
+
+    /// <summary>True for the emulator's own (service-account, admin) tokens.</summary>
+    static bool Authorized(HttpContext http, IndentEmulator emulator)
+    {
+        if (Bearer(http) is not { } bearer)
         {
             return false;
         }
 
-        var given = Encoding.UTF8.GetBytes(header[7..].Trim());
+        var given = Encoding.UTF8.GetBytes(bearer);
         var ok = false;
         foreach (var token in emulator.Options.Tokens)
         {

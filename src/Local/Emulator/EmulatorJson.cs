@@ -38,6 +38,11 @@ public sealed record DeliveriesResponse(IReadOnlyList<Delivery> Deliveries);
 
 public sealed record RulesBody(IReadOnlyList<DecisionRule> Rules);
 
+/// <summary>Body of <c>POST /indent/_admin/tokens</c>.</summary>
+public sealed record TokenRequest(string? Email);
+
+public sealed record TokenResponse(string Token);
+
 public sealed record EmulatorStats(int Petitions, int Open, int Granted, int Closed, int Revoked, int DeliveriesPending, int DeliveriesDelivered, int DeliveriesFailed, IReadOnlyDictionary<string, long> ApiCalls, long FaultsFired);
 
 [JsonSourceGenerationOptions(
@@ -49,6 +54,8 @@ public sealed record EmulatorStats(int Petitions, int Open, int Granted, int Clo
 [JsonSerializable(typeof(ClaimRecord))]
 [JsonSerializable(typeof(DeliveriesResponse))]
 [JsonSerializable(typeof(RulesBody))]
+[JsonSerializable(typeof(TokenRequest))]
+[JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(FaultSpec))]
 [JsonSerializable(typeof(EmulatorStats))]
 [JsonSerializable(typeof(Petition))]

@@ -2,6 +2,7 @@ using System.Net;
 using Approvals.Core;
 using Approvals.Core.Actions;
 using Approvals.Core.Http;
+using Approvals.Core.Identity;
 using Approvals.Core.Indent;
 using Approvals.Core.Secrets;
 using Approvals.Core.Settings;
@@ -9,6 +10,7 @@ using Approvals.Core.Webhooks;
 using Approvals.Local.Actions;
 using Approvals.Local.Emulator;
 using Approvals.Local.Engine;
+using Approvals.Local.Identity;
 using Approvals.Local.Inbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,6 +38,7 @@ public static class LocalHost
         var baseAddress = new Uri($"http://{(options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString())}:{port}/");
         var dataDirectory = options.DataDirectory ?? settings.DataDirectory ?? DefaultDataDirectory();
         OwnerOnly.Directory(dataDirectory);
+        FileUserDirectory.Seed(dataDirectory);
 
         // Real Indent when INDENT_BASE_URL points elsewhere; otherwise the emulator, with generated credentials if none are given.
         var configuredBase = configuration[IndentOptions.BaseUrlSetting];
@@ -45,6 +48,14 @@ public static class LocalHost
         {
             overrides[IndentOptions.BaseUrlSetting] = new Uri(baseAddress, "indent/v1").ToString();
             overrides[IndentOptions.SpaceSetting] = configuration[IndentOptions.SpaceSetting] is { Length: > 0 } s ? s : "local";
+        }
+
+        // Callers' tokens: this host's own issuer unless an authority (e.g. a real Entra tenant) is configured.
+        var ownIssuer = string.IsNullOrWhiteSpace(configuration[AuthOptions.AuthoritySetting]);
+        if (ownIssuer)
+        {
+            overrides[AuthOptions.AuthoritySetting] = baseAddress.ToString();
+            overrides[AuthOptions.AudienceSetting] = LocalIssuer.Audience;
         }
 
         // Content root in the build output: no appsettings file watchers over whatever directory we were started in.
@@ -71,8 +82,14 @@ public static class LocalHost
                 ? Path.Combine(dataDirectory, "indent") : null));
         }
 
+        builder.Services.AddSingleton(_ => LocalIssuer.Open(dataDirectory));
         var app = builder.Build();
         app.MapApprovalsApi();
+        if (ownIssuer)
+        {
+            app.MapLocalIssuer();
+        }
+
         if (emulated)
         {
             app.MapIndentEmulator();

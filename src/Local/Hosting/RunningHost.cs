@@ -16,6 +16,11 @@ public sealed class RunningHost(WebApplication app, Uri baseAddress, bool emulat
     public Uri IndentApi => new(BaseAddress, "indent/v1");
     public IServiceProvider Services => App.Services;
 
+    /// <summary>A bearer token from this host's own issuer (<see cref="Identity.LocalIssuer"/>) for <paramref name="email"/>;
+    /// roles default to <c>Approvals.Request</c>.</summary>
+    public string MintToken(string email, IEnumerable<string>? roles = null, TimeSpan? lifetime = null) =>
+        Identity.LocalIssuer.Open(DataDirectory).Mint(email, roles ?? [Core.Identity.ApprovalsRoles.Request], lifetime ?? TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+
     public async ValueTask DisposeAsync()
     {
         await App.StopAsync();

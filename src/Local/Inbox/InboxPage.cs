@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Approvals.Core.Indent;
+using Approvals.Local.Actions;
 using Approvals.Local.Emulator;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
@@ -24,7 +25,7 @@ public static class InboxPage
 
     public static IEndpointRouteBuilder MapInbox(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/inbox", (HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, TimeProvider time) =>
+        app.MapGet("/inbox", (HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, TimeProvider time, FileUserDirectory people) =>
         {
             var tokens = antiforgery.GetAndStoreTokens(http);
             var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
@@ -33,10 +34,34 @@ public static class InboxPage
             http.Response.Headers.XFrameOptions = "DENY";
             http.Response.Headers.CacheControl = "no-store";
             http.Response.Headers["Referrer-Policy"] = "no-referrer";
-            return Results.Content(Render(emulator.All(), tokens.RequestToken!, nonce, time.GetUtcNow(), http.Request.Query["error"]), "text/html; charset=utf-8");
+            var approvers = Approvers(people);
+            return Results.Content(Render(emulator.All(), tokens.RequestToken!, nonce, time.GetUtcNow(), http.Request.Query["error"], ActingAs(http, approvers), approvers), "text/html; charset=utf-8");
         });
 
-        app.MapPost("/inbox/petitions/{name}/{action}", async (string name, string action, HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery) =>
+        // Who the approver is: one of the directory's people (or the default approver), kept in a cookie.
+        app.MapPost("/inbox/acting-as", async (HttpContext http, IAntiforgery antiforgery, FileUserDirectory people) =>
+        {
+            try
+            {
+                await antiforgery.ValidateRequestAsync(http);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return Results.Problem(statusCode: 400, title: "Invalid form", detail: "The form's anti-forgery token is missing or invalid. Reload the inbox and try again.");
+            }
+
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            var chosen = form["actor"].ToString();
+            if (!Approvers(people).Contains(chosen, StringComparer.Ordinal))
+            {
+                return Results.Problem(statusCode: 400, title: "Unknown approver", detail: "Choose an approver from the list.");
+            }
+
+            http.Response.Cookies.Append(ActorCookie, chosen, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/inbox", IsEssential = true });
+            return Results.Redirect("/inbox", permanent: false, preserveMethod: false);
+        }).DisableAntiforgery();
+
+        app.MapPost("/inbox/petitions/{name}/{action}", async (string name, string action, HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, FileUserDirectory people) =>
         {
             try
             {
@@ -68,7 +93,7 @@ public static class InboxPage
 
             try
             {
-                emulator.Claim(name, claim, Approver);
+                emulator.Claim(name, claim, ActingAs(http, Approvers(people)));
                 return Results.Redirect("/inbox", permanent: false, preserveMethod: false);
             }
             catch (EmulatorException e)
@@ -79,7 +104,16 @@ public static class InboxPage
         return app;
     }
 
-    static string Render(IReadOnlyList<Petition> all, string csrf, string nonce, DateTimeOffset now, string? error)
+    const string ActorCookie = "inbox-acting-as";
+
+    /// <summary>Who may act in the inbox: the default approver and every enabled person in the local directory.</summary>
+    static List<string> Approvers(FileUserDirectory people) =>
+        [Approver, .. people.People().Values.Where(p => p.Enabled && !string.IsNullOrEmpty(p.Email)).Select(p => p.Email!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    static string ActingAs(HttpContext http, List<string> approvers) =>
+        http.Request.Cookies[ActorCookie] is { } chosen && approvers.Contains(chosen, StringComparer.Ordinal) ? chosen : Approver;
+
+    static string Render(IReadOnlyList<Petition> all, string csrf, string nonce, DateTimeOffset now, string? error, string actingAs, IReadOnlyList<string> approvers)
     {
         var html = HtmlEncoder.Default;
         var sb = new StringBuilder();
@@ -101,6 +135,13 @@ public static class InboxPage
             .error{background:#f9dede;border:1px solid #e8b4b4;padding:8px 12px;border-radius:6px}
             """);
         sb.Append("</style></head><body><header><h1>Approvals inbox <span class=\"age\">local Indent</span></h1></header><main>");
+        sb.Append(CultureInfo.InvariantCulture, $"<form class=\"acting\" method=\"post\" action=\"/inbox/acting-as\"><input type=\"hidden\" name=\"csrf\" value=\"{html.Encode(csrf)}\"><label>Acting as <select name=\"actor\" aria-label=\"Acting as\">");
+        foreach (var approver in approvers)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<option value=\"{html.Encode(approver)}\"{(approver == actingAs ? " selected" : "")}>{html.Encode(approver)}</option>");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"</select></label><button type=\"submit\">Switch</button> <span class=\"age\" data-acting-as=\"{html.Encode(actingAs)}\">decisions are made as {html.Encode(actingAs)}</span></form>");
         if (!string.IsNullOrEmpty(error))
         {
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"error\" role=\"alert\">{html.Encode(error)}</p>");
@@ -127,11 +168,13 @@ public static class InboxPage
             var name = p.Name ?? "";
             var encodedName = html.Encode(name);
             var action = "/inbox/petitions/" + Uri.EscapeDataString(name);
-            var requester = p.Petitioners is { Count: > 0 } ps && ps[0] is { } r ? r.Email ?? r.DisplayName ?? r.Id ?? "unknown" : "unknown";
+            var requester = p.Petitioners is { Count: > 0 } ps && ps[0] is { } r
+                ? (r.DisplayName is { Length: > 0 } dn && r.Email is { Length: > 0 } em && dn != em ? $"{dn} <{em}>" : r.Email ?? r.DisplayName ?? r.Id ?? "unknown")
+                : "unknown";
             sb.Append(CultureInfo.InvariantCulture, $"<article class=\"card\" data-petition=\"{encodedName}\" data-phase=\"{html.Encode(p.Phase ?? "")}\">");
             sb.Append(CultureInfo.InvariantCulture, $"<div class=\"row\"><span class=\"who\">{html.Encode(requester)}</span><span class=\"phase phase-{html.Encode(p.Phase ?? "")}\">{html.Encode(p.Phase ?? "")}</span>");
             sb.Append(CultureInfo.InvariantCulture, $"<span class=\"age\">{html.Encode(Age(now - (p.Meta?.CreateTime ?? now)))} · #{encodedName}</span></div>");
-            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"reason\">{html.Encode(p.Reason ?? "")}</p><div>");
+            sb.Append(CultureInfo.InvariantCulture, $"<p class=\"reason\">{html.Encode(p.Reason ?? "")}</p><div><span class=\"age\">asks for</span> ");
             foreach (var res in p.Resources ?? [])
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<span class=\"res\" title=\"{html.Encode($"{res.Kind}:{res.Id}")}\">{html.Encode(res.DisplayName ?? $"{res.Kind}:{res.Id}")}</span>");

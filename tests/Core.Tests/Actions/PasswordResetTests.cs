@@ -23,6 +23,9 @@ public sealed class PasswordResetTests
         public HashSet<string> Missing { get; } = [];
         public Dictionary<string, DateTimeOffset> ChangedAt { get; } = [];
 
+        public Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
+            Task.FromResult<DirectoryUser?>(Missing.Contains(userId) ? null : new DirectoryUser(userId, userId, userId + "@acme.test", null, true));
+
         public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) =>
             Missing.Contains(userId) ? throw new UserNotFoundException(userId) : Task.FromResult<DateTimeOffset?>(ChangedAt.TryGetValue(userId, out var at) ? at : null);
 
@@ -114,6 +117,8 @@ public sealed class PasswordResetTests
             inner.AddAsync(name, value, expiresOn, tags, cancellationToken);
 
         public Task MarkAppliedAsync(string name, CancellationToken cancellationToken = default) => throw new HttpRequestException("Key Vault unavailable");
+
+        public Task<bool> DestroyAsync(string name, CancellationToken cancellationToken = default) => inner.DestroyAsync(name, cancellationToken);
     }
 
     [Fact]
@@ -172,6 +177,8 @@ public sealed class PasswordResetTests
             throw new HttpRequestException($"Microsoft Graph refused to reset the password of '{userId}' with HTTP {(int)status}.", null, status);
 
         public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) => Task.FromResult<DateTimeOffset?>(null);
+
+        public Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) => Task.FromResult<DirectoryUser?>(null);
     }
 
     [Theory]

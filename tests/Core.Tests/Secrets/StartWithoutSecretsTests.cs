@@ -37,6 +37,8 @@ public sealed class StartWithoutSecretsTests
         {
             [IndentOptions.SpaceSetting] = "acme",
             [KeyVaultSecretProvider.VaultUriSetting] = vault.VaultUri.ToString(),
+            [Identity.AuthOptions.AuthoritySetting] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0",
+            [Identity.AuthOptions.AudienceSetting] = "api://approvals",
         });
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services.AddSingleton(vault.Client());          // the stand-in for Key Vault, taken before the real one

@@ -22,6 +22,8 @@ public sealed class SettingsAtStartTests
             [IndentOptions.SpaceSetting] = "acme",
             [IndentOptions.TokenSetting] = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhQGIuYyJ9.x",
             [IndentWebhookEndpoint.SecretSetting] = "whsec_x",
+            [Identity.AuthOptions.AuthoritySetting] = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0",
+            [Identity.AuthOptions.AudienceSetting] = "api://approvals",
             [setting] = value,
         });
         builder.Services.AddApprovalsCore(builder.Configuration);
@@ -36,6 +38,7 @@ public sealed class SettingsAtStartTests
     [InlineData(IndentWebhookVerifier.ToleranceSetting)]
     [InlineData(IndentOptions.SpaceSetting)]
     [InlineData(IndentOptions.BaseUrlSetting)]
+    [InlineData(Identity.AuthOptions.AuthoritySetting)]
     public async Task StartAsync_BadValue_FailsNamingTheSetting(string setting)
     {
         using var host = Build(setting, Marker + " !");
@@ -55,6 +58,28 @@ public sealed class SettingsAtStartTests
 
         Assert.Contains(setting, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Marker, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Identity.AuthOptions.AuthoritySetting)]
+    [InlineData(Identity.AuthOptions.AudienceSetting)]
+    public async Task StartAsync_AuthSettingMissing_FailsNamingIt(string setting)
+    {
+        using var host = Build(setting, "");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(setting + " is not set", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_PlainHttpAuthorityOffLoopback_FailsNamingIt()
+    {
+        using var host = Build(Identity.AuthOptions.AuthoritySetting, "http://login.example.com/tenant/v2.0");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(Identity.AuthOptions.AuthoritySetting + " must be an https URL", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -92,6 +92,12 @@ public sealed class FakeKeyVault : IAsyncDisposable
         }
 
         var parts = context.Request.Path.Value!.Trim('/').Split('/');
+        if (parts.Length == 2 && parts[0] == "deletedsecrets")
+        {
+            await DeletedAsync(context, parts[1]);
+            return;
+        }
+
         if (parts.Length < 2 || parts[0] != "secrets")
         {
             context.Response.StatusCode = 404;
@@ -155,6 +161,62 @@ public sealed class FakeKeyVault : IAsyncDisposable
                 }
 
                 await Write(context, parts.Length > 2 ? all.Single(v => v.Id.EndsWith("/" + parts[2], StringComparison.Ordinal)) : all[^1]);
+                return;
+            case "DELETE":
+                if (parts.Length != 2 || !Secrets.TryRemove(name, out var removed))
+                {
+                    await NotFound(context, name);
+                    return;
+                }
+
+                Deleted[name] = removed;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(new JsonObject
+                {
+                    ["recoveryId"] = $"{VaultUri}deletedsecrets/{name}",
+                    ["id"] = removed[^1].Id,
+                    ["deletedDate"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                    ["attributes"] = new JsonObject { ["enabled"] = true, ["recoveryLevel"] = PurgeProtection ? "Recoverable" : "Recoverable+Purgeable" },
+                }.ToJsonString());
+                return;
+            default:
+                context.Response.StatusCode = 405;
+                return;
+        }
+    }
+
+    /// <summary>Deleted secrets, kept until purged (soft delete).</summary>
+    public ConcurrentDictionary<string, List<Version>> Deleted { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Names purged for good.</summary>
+    public ConcurrentQueue<string> Purged { get; } = new();
+
+    /// <summary>As a vault with purge protection: purges are refused with 403.</summary>
+    public bool PurgeProtection { get; set; }
+
+    async Task DeletedAsync(HttpContext context, string name)
+    {
+        if (!Deleted.TryGetValue(name, out var deleted))
+        {
+            await NotFound(context, name);
+            return;
+        }
+
+        switch (context.Request.Method)
+        {
+            case "GET":
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync(new JsonObject { ["recoveryId"] = $"{VaultUri}deletedsecrets/{name}", ["id"] = deleted[^1].Id, ["attributes"] = new JsonObject { ["enabled"] = true } }.ToJsonString());
+                return;
+            case "DELETE" when PurgeProtection:
+                context.Response.StatusCode = 403;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"error\":{\"code\":\"Forbidden\",\"message\":\"Operation \\\"purge\\\" is not allowed because purge protection is enabled for this vault.\"}}");
+                return;
+            case "DELETE":
+                Deleted.TryRemove(name, out _);
+                Purged.Enqueue(name);
+                context.Response.StatusCode = 204;
                 return;
             default:
                 context.Response.StatusCode = 405;

@@ -46,6 +46,7 @@ public sealed class ReliabilityDriver(HostProcess host)
 
     public async Task<string> StartAsync(string user, string reason = "reliability", int? deadlineSeconds = null)
     {
+        host.Know(user);
         using var response = await host.Http.PostAsJsonAsync("api/password-resets", new { userId = user, reason, deadlineSeconds });
         var body = await Keep(response);
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);

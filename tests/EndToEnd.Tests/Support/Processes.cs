@@ -76,7 +76,23 @@ public sealed class HostProcess : IAsyncDisposable
         BaseAddress = baseAddress;
         DataDirectory = dataDirectory;
         Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token(Caller, Core.Identity.ApprovalsRoles.All));
     }
+
+    /// <summary>Who <see cref="Http"/> is: a helpdesk member holding every app role.</summary>
+    public const string Caller = "helpdesk@local";
+
+    /// <summary>A token from the host's own issuer (its key in the data directory), as <c>approvals-local token</c> prints.</summary>
+    public string Token(string email, IEnumerable<string> roles) =>
+        Local.Identity.LocalIssuer.Open(DataDirectory).Mint(email, roles, TimeSpan.FromHours(4), DateTimeOffset.UtcNow);
+
+    /// <summary>The CLI's environment against this host: its data directory, and a requester's token in APPROVALS_TOKEN.</summary>
+    public Dictionary<string, string> CliEnvironment(string requester = "requester@local") =>
+        TestSettings.Environment(DataDirectory, new() { ["APPROVALS_TOKEN"] = Token(requester, [Core.Identity.ApprovalsRoles.Request]) });
+
+    /// <summary>Adds users to the host's local directory (a running host sees them at once).</summary>
+    public void Know(params string[] userIds) =>
+        Local.Actions.FileUserDirectory.AddPeople(DataDirectory, userIds.Select(id => new Local.Actions.LocalPerson(id, id, id + "@local")));
 
     public Uri BaseAddress { get; }
     public string DataDirectory { get; }

@@ -20,8 +20,9 @@ public static class ApiDriver
         return started.Id;
     }
 
-    public static Task<HttpResponseMessage> PostResetAsync(this TestHost host, string userId, string reason, int? deadlineSeconds = null, string? idempotencyKey = null)
+    public static Task<HttpResponseMessage> PostResetAsync(this TestHost host, string userId, string reason, int? deadlineSeconds = null, string? idempotencyKey = null, HttpClient? http = null)
     {
+        host.Know(userId);
         var request = new HttpRequestMessage(HttpMethod.Post, "api/password-resets")
         {
             Content = JsonContent.Create(new PasswordResetBody { UserId = userId, Reason = reason, DeadlineSeconds = deadlineSeconds }, ApiJsonContext.Default.PasswordResetBody),
@@ -31,7 +32,16 @@ public static class ApiDriver
             request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
-        return host.Http.SendAsync(request);
+        return (http ?? host.Http).SendAsync(request);
+    }
+
+    /// <summary>Makes sure the local directory knows <paramref name="userId"/> (as <c>{id}@local</c>), as a test's users must exist.</summary>
+    public static void Know(this TestHost host, string userId)
+    {
+        if (!host.Users.People().ContainsKey(userId))
+        {
+            host.Users.Add(new Actions.LocalPerson(userId, userId, userId + "@local"));
+        }
     }
 
     public static async Task<ApprovalView> ViewAsync(this TestHost host, string id) =>

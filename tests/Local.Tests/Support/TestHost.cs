@@ -53,6 +53,18 @@ public sealed class TestHost : IAsyncDisposable
         Logs = logs;
         DataDirectory = dataDirectory;
         Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.MintToken(Caller, Core.Identity.ApprovalsRoles.All, TimeSpan.FromHours(4)));
+    }
+
+    /// <summary>Who <see cref="Http"/> is: a helpdesk member holding every app role.</summary>
+    public const string Caller = "helpdesk@local";
+
+    /// <summary>An API client acting as <paramref name="email"/> with <paramref name="roles"/> (default: Approvals.Request).</summary>
+    public HttpClient As(string email, params string[] roles)
+    {
+        var client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Host.MintToken(email, roles.Length == 0 ? [Core.Identity.ApprovalsRoles.Request] : roles));
+        return client;
     }
 
     public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null)

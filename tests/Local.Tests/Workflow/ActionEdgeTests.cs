@@ -136,9 +136,11 @@ public sealed class ActionEdgeTests
     public async Task StatusLinks_BehindAProxy_NameThePublicHttpsHost()
     {
         await using var host = await StartAsync();
+        var user = User();
+        host.Know(user);
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/password-resets?code=k3y")
         {
-            Content = JsonContent.Create(new PasswordResetBody { UserId = User(), Reason = "to recover account" }, ApiJsonContext.Default.PasswordResetBody),
+            Content = JsonContent.Create(new PasswordResetBody { UserId = user, Reason = "to recover account" }, ApiJsonContext.Default.PasswordResetBody),
         };
         request.Headers.Add("X-Forwarded-Proto", "https");
         request.Headers.Add("X-Forwarded-Host", "approvals.example.com");

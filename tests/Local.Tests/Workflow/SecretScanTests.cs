@@ -29,7 +29,7 @@ public sealed class SecretScanTests
         (await host.Http.PostAsync($"api/approvals/{ids[ApprovalStatuses.Cancelled]}/cancel", null)).Dispose();
         // failed: a planted petition with the predictable request id is refused.
         var key = "scan-key";
-        var plantedId = ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, "scan-failed", key);
+        var plantedId = ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, TestHost.Caller, key);
         host.Emulator.Create(new Petition
         {
             Reason = "planted",

@@ -1,0 +1,38 @@
+namespace Approvals.Core.Workflow;
+
+/// <summary>Four eyes, enforced by us whatever the Indent space allows: a grant approved by the person who asked, or
+/// by the user whose password it is, is never acted on.</summary>
+public static class FourEyes
+{
+    /// <summary>Why the grant in <paramref name="snapshot"/> may not be used; <c>null</c> when someone else approved.
+    /// Approvals started before requesters were known (no requester, no target) are not judged.</summary>
+    public static string? Refusal(ApprovalInput input, PetitionSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (input.RequestedBy is null && input.Target is null)
+        {
+            return null;
+        }
+
+        var approver = snapshot.ApprovedBy ?? snapshot.DecidedBy;
+        if (string.IsNullOrWhiteSpace(approver))
+        {
+            return "four eyes: the grant names no approver, so it cannot be shown to be someone else's";
+        }
+
+        if (input.RequestedBy is { } requester && (Same(approver, requester.Email) || Same(approver, requester.Id)))
+        {
+            return $"four eyes: approved by the requester ({approver}); someone else must approve";
+        }
+
+        if (input.Target is { } target && (Same(approver, target.Id) || target.SignInNames.Any(n => Same(approver, n))))
+        {
+            return $"four eyes: approved by the user whose password it is ({approver}); someone else must approve";
+        }
+
+        return null;
+    }
+
+    static bool Same(string a, string? b) => b is not null && string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);
+}
