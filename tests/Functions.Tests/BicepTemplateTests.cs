@@ -145,7 +145,7 @@ public sealed class BicepTemplateTests
         Assert.Equal(allowed.Order(), roleIds.Order());
         var custom = Resources(rbac).Single(r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleDefinitions");
         var dataActions = custom.GetProperty("properties").GetProperty("permissions")[0].GetProperty("dataActions").EnumerateArray().Select(a => a.GetString()).ToList();
-        Assert.Equal(["Microsoft.KeyVault/vaults/secrets/setSecret/action", "Microsoft.KeyVault/vaults/secrets/update/action"], dataActions);
+        Assert.Equal(["Microsoft.KeyVault/vaults/secrets/setSecret/action", "Microsoft.KeyVault/vaults/secrets/update/action", "Microsoft.KeyVault/vaults/secrets/delete"], dataActions);
         // Two vaults; on the one holding the Indent secrets the app's identity may only read (Key Vault Secrets User):
         // the writer role sits on the credentials vault alone, so the app cannot replace the webhook secret.
         Assert.Equal(2, Resources(main).Count(r => r.GetProperty("type").GetString() == "Microsoft.Resources/deployments"

@@ -58,14 +58,16 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   properties: { principalId: principalId, principalType: 'ServicePrincipal', roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser) }
 }
 
-// Writing temporary credentials needs set and update, nothing more: no delete, no purge, no backup.
+// Temporary credentials need set, update (tag applied) and delete (destroyed once collected by the requester, or
+// expired) — nothing more: no purge (the vault's purge protection keeps a deleted one recoverable by an
+// administrator until its retention ends), no backup, no restore.
 // A custom role scoped to this resource group, narrower than Key Vault Secrets Officer.
 resource credentialWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'approvals-temporary-credential-writer')
   properties: {
     // Role names are unique per tenant: a second subscription with the same resource group name must not collide.
     roleName: 'Approvals temporary credential writer (${resourceGroup().name}, ${uniqueString(subscription().id, resourceGroup().id)})'
-    description: 'Create temporary-credential secrets and mark them applied. No delete, purge or backup.'
+    description: 'Create temporary-credential secrets, mark them applied, delete them once collected. No purge, backup or restore.'
     type: 'CustomRole'
     assignableScopes: [resourceGroup().id]
     permissions: [
@@ -75,6 +77,7 @@ resource credentialWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-0
         dataActions: [
           'Microsoft.KeyVault/vaults/secrets/setSecret/action'
           'Microsoft.KeyVault/vaults/secrets/update/action'
+          'Microsoft.KeyVault/vaults/secrets/delete'
         ]
         notDataActions: []
       }
