@@ -125,6 +125,12 @@ public static class ResetPasswordClient
                         await output.WriteLineAsync();
                         await output.WriteLineAsync($"done: password reset user:{options.User}");
                         await CollectPasswordAsync(http, statusPath, options.User, output, error, cancellationToken);
+                        if (host is not null)
+                        {
+                            // The built-in host stops with this command: let it finish destroying the collected secret first.
+                            await DestroyedAsync(host, body.Id, cancellationToken);
+                        }
+
                         return ExitCodes.Done;
                     case ApprovalStatuses.Denied:
                         await output.WriteLineAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Denied) + (view.DecidedBy is null ? "" : $" by {view.DecidedBy}"));
@@ -174,6 +180,21 @@ public static class ResetPasswordClient
             $"temporary password for user:{user}: {credential!.Password}"));
         await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"  shown once, now destroyed on the server; {(credential.ForceChangeAtNextSignIn ? "it must be changed at next sign-in; " : "")}valid until {credential.ExpiresOn:yyyy-MM-dd HH:mm} UTC"));
+    }
+
+    static async Task DestroyedAsync(RunningHost host, string id, CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(TimeSpan.FromSeconds(15));
+        var client = (Microsoft.DurableTask.Client.DurableTaskClient)host.Services.GetService(typeof(Microsoft.DurableTask.Client.DurableTaskClient))!;
+        try
+        {
+            await client.WaitForInstanceCompletionAsync(CredentialRevealOrchestrator.InstanceIdFor(id), bound.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Bounded: a durable engine would finish it at the next start; the in-memory one cannot, and the file is owner-only.
+        }
     }
 
     static string Describe(string problemJson)
