@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Approvals.Functions.Tests.Support;
 
 namespace Approvals.Functions.Tests;
 
@@ -8,54 +8,22 @@ public sealed class GrantGraphScriptTests : IDisposable
 {
     const string Identity = "11111111-2222-3333-4444-555555555555";
     const string Unit = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
-    readonly string bin = Directory.CreateTempSubdirectory("fake-az-").FullName;
-    string Log => Path.Combine(bin, "calls.log");
+    readonly FakeAz az = new();
 
     /// <summary>A fake az: GETs answer from the canned table (<paramref name="granted"/>: the grants already exist).</summary>
-    void FakeAz(bool granted)
-    {
-        var script = $$"""
-            #!/usr/bin/env bash
-            echo "$*" >> '{{Log}}'
-            url=""; prev=""
-            for a in "$@"; do [[ "$prev" == "-u" ]] && url="$a"; prev="$a"; done
-            case "$*" in
-              *"-m GET"*"servicePrincipals(appId="*) echo graph-sp ;;
-              *"-m GET"*"servicePrincipals/graph-sp"*"User-PasswordProfile"*) echo role-pw ;;
-              *"-m GET"*"servicePrincipals/graph-sp"*"User.Read.All"*) echo role-read ;;
-              *"-m GET"*"/appRoleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
-              *"-m GET"*"roleDefinitions"*) echo def-ua ;;
-              *"-m GET"*"roleManagement/directory/roleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
-              *"-m POST"*) echo '{}' ;;
-              *) echo "unexpected az call: $*" >&2; exit 9 ;;
-            esac
-            """;
-        var path = Path.Combine(bin, "az");
-        File.WriteAllText(path, script.Replace("\r", "", StringComparison.Ordinal));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    void FakeAz(bool granted) => az.Answer($$"""
+          *"-m GET"*"servicePrincipals(appId="*) echo graph-sp ;;
+          *"-m GET"*"servicePrincipals/graph-sp"*"User-PasswordProfile"*) echo role-pw ;;
+          *"-m GET"*"servicePrincipals/graph-sp"*"User.Read.All"*) echo role-read ;;
+          *"-m GET"*"/appRoleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
+          *"-m GET"*"roleDefinitions"*) echo def-ua ;;
+          *"-m GET"*"roleManagement/directory/roleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
+          *"-m POST"*) echo '{}' ;;
+        """);
 
-    (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(FunctionsMetadataTestsRoot.Value, "infra", "scripts", "grant-graph.sh"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+    (int Exit, string Output, string Error) Run(params string[] args) => az.Run("grant-graph.sh", args);
 
-        info.Environment["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH");
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the script did not finish");
-        return (process.ExitCode, output.Result, error);
-    }
-
-    List<string> Posts() => File.Exists(Log) ? File.ReadAllLines(Log).Where(l => l.Contains("-m POST", StringComparison.Ordinal)).ToList() : [];
+    List<string> Posts() => az.Calls.Split('\n').Where(l => l.Contains("-m POST", StringComparison.Ordinal)).ToList();
 
     [Fact]
     public void AdminUnit_GrantsBothPermissions_AndUserAdministratorOnThatUnitOnly()
@@ -109,8 +77,8 @@ public sealed class GrantGraphScriptTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.NotEmpty(error);
-        Assert.False(File.Exists(Log), "az was called");
+        Assert.False(az.Called, "az was called");
     }
 
-    public void Dispose() => Directory.Delete(bin, recursive: true);
+    public void Dispose() => az.Dispose();
 }

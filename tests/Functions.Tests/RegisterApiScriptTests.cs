@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Approvals.Functions.Tests.Support;
 
 namespace Approvals.Functions.Tests;
 
@@ -9,17 +9,13 @@ public sealed class RegisterApiScriptTests : IDisposable
 {
     const string Client = "0a1b2c3d-0000-4000-8000-00000000c11e";
     const string Helpdesk = "aaaaaaaa-1111-2222-3333-444444444444";
-    readonly string bin = Directory.CreateTempSubdirectory("fake-az-").FullName;
-    string Log => Path.Combine(bin, "calls.log");
+    readonly FakeAz az = new();
 
     /// <summary>A fake az; <paramref name="exists"/>: the registration, its service principal and the assignment exist.</summary>
     void FakeAz(bool exists)
     {
         var yes = (string value) => exists ? $"echo {value}" : "echo";
-        var script = $$"""
-            #!/usr/bin/env bash
-            printf '%s\n' "$*" >> '{{Log}}'
-            case "$*" in
+        az.Answer($$"""
               *"-m GET"*"applications?"*"displayName eq"*) {{yes("app-obj")}} ;;
               *"-m POST"*"/applications "*) echo app-obj ;;
               *"-m GET"*"applications/app-obj"*"appId"*) echo {{Client}} ;;
@@ -30,35 +26,12 @@ public sealed class RegisterApiScriptTests : IDisposable
               *"-m GET"*"servicePrincipals/sp-obj"*"appRoleAssignedTo"*) {{yes("assignment")}} ;;
               *"-m GET"*"servicePrincipals/sp-obj"*"Approvals.Request"*) echo role-request ;;
               *"-m POST"*"appRoleAssignedTo"*) echo assignment ;;
-              *) echo "unexpected az call: $*" >&2; exit 9 ;;
-            esac
-            """;
-        var path = Path.Combine(bin, "az");
-        File.WriteAllText(path, script.Replace("\r", "", StringComparison.Ordinal));
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+            """);
     }
 
-    (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(FunctionsMetadataTestsRoot.Value, "infra", "scripts", "register-api.sh"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+    (int Exit, string Output, string Error) Run(params string[] args) => az.Run("register-api.sh", args);
 
-        info.Environment["PATH"] = bin + ":/usr/bin:/bin"; // no azd: nothing is written to an azd environment
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the script did not finish");
-        return (process.ExitCode, output.Result, error);
-    }
-
-    string Calls() => File.Exists(Log) ? File.ReadAllText(Log) : "";
+    string Calls() => az.Calls;
 
     [Fact]
     public void FreshTenant_CreatesTheRegistrationRolesAndServicePrincipal_AssignsTheHelpdesk()
@@ -121,8 +94,8 @@ public sealed class RegisterApiScriptTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.NotEmpty(error);
-        Assert.False(File.Exists(Log), "az was called");
+        Assert.False(az.Called, "az was called");
     }
 
-    public void Dispose() => Directory.Delete(bin, recursive: true);
+    public void Dispose() => az.Dispose();
 }

@@ -9,6 +9,7 @@ using Approvals.Core.Indent;
 using Approvals.Core.Workflow;
 using Approvals.Local.Identity;
 using Approvals.Local.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Approvals.Local.Tests.Api;
 
@@ -86,6 +87,27 @@ public sealed class AuthenticationTests(RefusalHost fixture) : IClassFixture<Ref
 
         Assert.Empty(host.Emulator.All());
         Directory.Delete(other, recursive: true);
+    }
+
+    [Fact]
+    public async Task LocalIssuer_PublishesMetadataAndJwks_SigningKeyOwnerOnly()
+    {
+        var host = fixture.Host;
+        using var plain = new HttpClient { BaseAddress = host.Host.BaseAddress };
+
+        using var metadata = JsonDocument.Parse(await plain.GetStringAsync(".well-known/openid-configuration"));
+        var jwksUri = metadata.RootElement.GetProperty("jwks_uri").GetString()!;
+        using var jwks = JsonDocument.Parse(await plain.GetStringAsync(jwksUri));
+        var key = Assert.Single(jwks.RootElement.GetProperty("keys").EnumerateArray().ToList());
+
+        Assert.Equal(LocalIssuer.Issuer, metadata.RootElement.GetProperty("issuer").GetString());
+        Assert.Equal("RSA", key.GetProperty("kty").GetString());
+        Assert.Equal(LocalIssuer.Open(host.DataDirectory).KeyId, key.GetProperty("kid").GetString());
+        Assert.False(key.TryGetProperty("d", out _), "the JWKS must not carry the private key");
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(LocalIssuer.KeyFile(host.DataDirectory)));
+        }
     }
 }
 
@@ -215,7 +237,9 @@ public sealed class PeopleTests
         Assert.Equal("alice@local", after.Credential.RevealedBy);
         Assert.Contains("credential/revealed", history, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(Path.Combine(host.DataDirectory, "secrets")));
-        Assert.Empty(SecretScanner.Find([password], [history, JsonSerializer.Serialize(after), .. host.Logs.Lines]));
+        var revealHistory = host.Host.Services.GetRequiredService<Engine.DurableEngine>().Service.RecordedHistory(CredentialRevealOrchestrator.InstanceIdFor(id))!
+            .Select(e => Newtonsoft.Json.JsonConvert.SerializeObject(e));
+        Assert.Empty(SecretScanner.Find([password], [history, JsonSerializer.Serialize(after), .. revealHistory, .. host.Logs.Lines]));
     }
 
     [Fact]
