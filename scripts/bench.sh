@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# The full benchmark (not part of ./test.sh): both engines, about 15 minutes on 2 cores.
-# Writes artifacts/bench/report.md; docs/BENCHMARKS.md quotes it. Usage: scripts/bench.sh [extra approvals-bench args]
+# The full benchmark (not part of ./test.sh): both engines, about 15 minutes on 2 cores, on a clean commit.
+# Regenerates the tables in docs/BENCHMARKS.md and the headline rows in README.md from this one run, stamped with
+# the commit, the date and the machine. Usage: scripts/bench.sh [extra approvals-bench args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/commit.sh
+require_clean_commit
 source scripts/prerequisites.sh
 trap stop_azurite EXIT
 install_prerequisites
 dotnet build bench/Approvals.Bench -c Release -warnaserror -nologo -v:q
-dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll "$@"
+mkdir -p artifacts/bench
+dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll --commit "$MEASURED_COMMIT" --output artifacts/bench/report.md "$@"
+python3 scripts/publish_block.py docs/BENCHMARKS.md bench artifacts/bench/report.md
+python3 scripts/publish_block.py README.md bench artifacts/bench/report.summary.md
+echo "docs/BENCHMARKS.md and README.md updated from commit $MEASURED_COMMIT"

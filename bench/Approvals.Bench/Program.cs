@@ -10,11 +10,13 @@ var engines = new Option<string>("--engines") { Description = "memory, azurite o
 var output = new Option<string?>("--output") { Description = "Write the markdown report here too." };
 var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
 var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls (repeatable)." };
+var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it)." };
 root.Add(smoke);
 root.Add(engines);
 root.Add(output);
 root.Add(azuriteScale);
 root.Add(only);
+root.Add(commit);
 root.SetAction(async parse =>
 {
     var which = parse.GetValue(engines)!;
@@ -25,11 +27,12 @@ root.SetAction(async parse =>
     }
 
     var selected = parse.GetValue(only) is { Length: > 0 } o ? o.ToHashSet(StringComparer.OrdinalIgnoreCase) : null;
-    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected);
+    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected, parse.GetValue(commit));
     Console.WriteLine(report.Markdown);
     var path = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", parse.GetValue(smoke) ? "smoke.md" : "report.md");
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     await File.WriteAllTextAsync(path, report.Markdown);
+    await File.WriteAllTextAsync(Path.ChangeExtension(path, ".summary.md"), report.Summary);
     if (report.FunctionalErrors.Count > 0)
     {
         Console.Error.WriteLine("FUNCTIONAL ERRORS:\n" + string.Join('\n', report.FunctionalErrors));
@@ -42,11 +45,15 @@ return await root.Parse(args).InvokeAsync();
 
 namespace Approvals.Bench
 {
-    public sealed record Report(string Markdown, List<string> FunctionalErrors);
+    /// <summary>The full report, a few headline rows for the README, and what failed functionally.</summary>
+    public sealed record Report(string Markdown, string Summary, List<string> FunctionalErrors);
 
     public static class Bench
     {
         static string F(double v, string format = "0.0") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
+
+        /// <summary>A ratio: whole numbers from 10 up, two decimals below (0.42×, never "0×").</summary>
+        internal static string Ratio(double v) => F(v, double.IsNaN(v) || Math.Abs(v) >= 10 ? "0" : "0.00") + "×";
 
         static string Machine()
         {
@@ -63,12 +70,13 @@ namespace Approvals.Bench
             return $"{RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores ({cpu}), {F(memory, "0")} GiB, .NET {Environment.Version}";
         }
 
-        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null)
+        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null, string? commit = null)
         {
             bool Run(string scenario) => only is null || only.Contains(scenario);
             var errors = new List<string>();
             var md = new StringBuilder();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Machine()}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 4 partitions, cap 200, visibility timeout 5 min).");
+            var stamp = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit ?? "(not given)"}, on {Machine()}";
+            md.AppendLine(CultureInfo.InvariantCulture, $"Run {stamp}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 4 partitions, cap 200, visibility timeout 5 min).");
             md.AppendLine();
             var latency = new List<LatencyResult>();
             var throughput = new List<ThroughputResult>();
@@ -147,11 +155,11 @@ namespace Approvals.Bench
             md.AppendLine();
             md.AppendLine("From the emulator sending the first signed decision webhook to the local directory recording the reset (webhook rows), and from the approver's decision to the reset (all rows).");
             md.AppendLine();
-            md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (create, get) |");
+            md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (look-up, create, get) |");
             md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach (var r in latency)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
             }
 
             md.AppendLine();
@@ -161,7 +169,7 @@ namespace Approvals.Bench
                 var poll = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path.StartsWith("poll", StringComparison.Ordinal));
                 if (web is not null && poll is not null)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"Baseline ratio ({Short(web.Engine)}): poll-only decision→action p50 is **{F(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5), "0")}×** the webhook path's (p99 {F(Scenarios.Percentile(poll.DecisionToActionMs, 0.99) / Scenarios.Percentile(web.DecisionToActionMs, 0.99), "0")}×).");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"Baseline ratio ({Short(web.Engine)}): poll-only decision→action p50 is **{Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5))}** the webhook path's (p99 {Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.99) / Scenarios.Percentile(web.DecisionToActionMs, 0.99))}).");
                     md.AppendLine();
                 }
             }
@@ -190,25 +198,72 @@ namespace Approvals.Bench
             md.AppendLine();
             md.AppendLine("### Indent API calls per approval");
             md.AppendLine();
-            md.AppendLine("Decision made N seconds after the petition; polls at 2 s, then doubling to a 300 s cap. 15 min is computed from the same schedule (`PollSchedule`), which the 5 s and 60 s rows check against measurement: webhook path = 1 create + polls before the decision + 1 verify; poll-only = 1 create + polls up to the first one after the decision.");
+            md.AppendLine("Decision made N seconds after the petition; polls at 2 s, then doubling to a 300 s cap. 15 min is computed from the same schedule (`PollSchedule`), which the 5 s and 60 s rows check against measurement: webhook path = 1 look-up + 1 create + polls before the decision + 1 verify; poll-only = 1 look-up + 1 create + polls up to the first one after the decision.");
             md.AppendLine();
-            md.AppendLine("| engine | path | decision after | approvals | create | get | claim | polls predicted before decision |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| engine | path | decision after | approvals | look-up | create | get | claim | polls predicted before decision |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in calls)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {F(r.DecisionAfterSeconds, "0")} s | {r.Approvals} | {F(r.CallsPerApproval["petitions.create"], "0.00")} | {F(r.CallsPerApproval["petitions.get"], "0.00")} | {F(r.CallsPerApproval["claims.create"], "0.00")} | {r.PollsPredicted} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {F(r.DecisionAfterSeconds, "0")} s | {r.Approvals} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")} | {F(r.CallsPerApproval["petitions.create"], "0.00")} | {F(r.CallsPerApproval["petitions.get"], "0.00")} | {F(r.CallsPerApproval["claims.create"], "0.00")} | {r.PollsPredicted} |");
             }
 
             var fifteen = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromMinutes(15), 2, 300);
-            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | webhook | 900 s | – | 1 | {fifteen + 1} | 0 | {fifteen} |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | poll only | 900 s | – | 1 | {fifteen + 1} | 0 | {fifteen} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | webhook | 900 s | – | 1 | 1 | {fifteen + 1} | 0 | {fifteen} |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | poll only | 900 s | – | 1 | 1 | {fifteen + 1} | 0 | {fifteen} |");
             if (errors.Count > 0)
             {
                 md.AppendLine();
                 md.AppendLine("**Functional errors:** " + string.Join("; ", errors));
             }
 
-            return new Report(md.ToString(), errors);
+            return new Report(md.ToString(), Summary(stamp, latency, throughput, waiting, smoke), errors);
+        }
+
+        static double Calls(IReadOnlyDictionary<string, double> perApproval, string kind) => perApproval.TryGetValue(kind, out var n) ? n : 0;
+
+        /// <summary>The README's headline rows, from this run only.</summary>
+        static string Summary(string stamp, List<LatencyResult> latency, List<ThroughputResult> throughput, List<WaitingResult> waiting, bool smoke)
+        {
+            var md = new StringBuilder();
+            md.AppendLine(CultureInfo.InvariantCulture, $"From `scripts/bench.sh`, {stamp}{(smoke ? " (smoke counts)" : "")}; full tables in docs/BENCHMARKS.md.");
+            md.AppendLine();
+            md.AppendLine("| what | figure |");
+            md.AppendLine("|---|---|");
+            foreach (var r in latency.Where(r => r.Engine.StartsWith("in memory", StringComparison.Ordinal) && r.Path == "webhook"))
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| signed decision webhook → password reset, {r.Concurrency} concurrent (in-memory engine) | p50 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} ms |");
+            }
+
+            foreach (var r in latency.Where(r => r.Engine.StartsWith("Azure", StringComparison.Ordinal) && r.Path == "webhook"))
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| same on Azurite (Azure Storage backend), {r.Concurrency} concurrent | p50 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} ms |");
+            }
+
+            foreach (var poll in latency.Where(r => r.Path.StartsWith("poll", StringComparison.Ordinal)))
+            {
+                var web = latency.FirstOrDefault(r => r.Engine == poll.Engine && r.Path == "webhook" && r.Concurrency == poll.Concurrency);
+                if (web is not null)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| poll-only baseline (the seed's way), {poll.Concurrency} concurrent ({Short(poll.Engine)}) | decision→action p50 {F(Scenarios.Percentile(poll.DecisionToActionMs, 0.5), "0")} ms: {Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5))} the webhook path |");
+                }
+            }
+
+            foreach (var r in latency.Where(r => r.Path == "webhook" && r.Concurrency == 1).Take(1))
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| Indent calls per fast approval (look-up, create, verify) | {F(Calls(r.CallsPerApproval, "petitions.list") + r.CallsPerApproval["petitions.create"] + r.CallsPerApproval["petitions.get"], "0.00")} |");
+            }
+
+            foreach (var r in throughput)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| completed approvals per second, {r.Started:N0} started at once ({Short(r.Engine)}) | {F(r.PerSecond, "0")}/s |");
+            }
+
+            foreach (var r in waiting)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pending:N0} approvals pending ({Short(r.Engine)}) | +{F(r.WorkingSetMbAfter - r.WorkingSetMbBefore, "0")} MB, {F(r.IdleCpuPercent, "0.00")} % CPU between polls |");
+            }
+
+            return md.ToString();
         }
 
         static string Short(string engine) => engine.StartsWith("in memory", StringComparison.Ordinal) ? "in-memory" : "Azurite";

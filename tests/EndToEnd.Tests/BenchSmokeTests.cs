@@ -43,5 +43,7 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         Assert.Contains("| in-memory | webhook |", markdown, StringComparison.Ordinal);
         Assert.Contains("| Azurite | webhook |", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("Functional errors", markdown, StringComparison.Ordinal);
+        var summary = await File.ReadAllTextAsync(Path.ChangeExtension(report, ".summary.md"));
+        Assert.Contains("| Indent calls per fast approval (look-up, create, verify) | 3.00 |", summary, StringComparison.Ordinal);
     }
 }

@@ -72,6 +72,21 @@ internal static class OwnerOnly
     }
 }
 
+/// <summary>Markers a crash test waits for: the host drops <c>&lt;data dir&gt;/fault-points/&lt;name&gt;</c> when a workflow
+/// reaches a named point and is held there, so a kill is known to land at that point.</summary>
+public static class FaultPoints
+{
+    public const string Directory = "fault-points";
+
+    public static string PathOf(string dataDirectory, string name) => Path.Combine(dataDirectory, Directory, name);
+
+    public static async Task MarkAsync(string path, TimeProvider time, CancellationToken cancellationToken = default)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await File.WriteAllTextAsync(path, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+    }
+}
+
 /// <summary>Counters of injected failures for the stand-ins.</summary>
 internal static class Faults
 {
@@ -115,8 +130,10 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     public const string LatencyAfterWriteSetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_AFTER_WRITE_MS";
 
     /// <summary>The marker file of <see cref="LatencyAfterWriteSetting"/> for a user.</summary>
-    public static string AfterWriteMarker(string dataDirectory, string userId) =>
-        Path.Combine(dataDirectory, "fault-points", "after-directory-write." + userId);
+    public static string AfterWriteMarker(string dataDirectory, string userId) => FaultPoints.PathOf(dataDirectory, "after-directory-write." + userId);
+
+    /// <summary>The marker file of <see cref="LatencySetting"/> for a user: dropped before the delay that precedes the write.</summary>
+    public static string BeforeWriteMarker(string dataDirectory, string userId) => FaultPoints.PathOf(dataDirectory, "before-directory-write." + userId);
 
     /// <summary>Simulated directory latency (reliability tests widen the "during the action" window with it).</summary>
     public const string LatencySetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_MS";
@@ -138,6 +155,7 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     {
         if (latency is { } delay && delay > TimeSpan.Zero)
         {
+            await FaultPoints.MarkAsync(BeforeWriteMarker(directory, userId), time, cancellationToken);
             await Task.Delay(delay, time, cancellationToken);
         }
 
@@ -164,9 +182,7 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
         if (latencyAfterWrite is { } pause && pause > TimeSpan.Zero)
         {
-            var marker = AfterWriteMarker(directory, userId);
-            Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
-            await File.WriteAllTextAsync(marker, time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            await FaultPoints.MarkAsync(AfterWriteMarker(directory, userId), time, cancellationToken);
             await Task.Delay(pause, time, cancellationToken);
         }
     }

@@ -35,6 +35,12 @@ public static class EmulatorEndpoints
             var fault = http.RequestServices.GetRequiredService<FaultInjector>().ForCall(http.Request.Method, http.Request.Path.Value ?? "");
             if (fault.LatencyMs > 0)
             {
+                if (emulator.Options.FaultPointDirectory is { } points)
+                {
+                    var kind = http.Request.Method + (http.Request.Path.Value ?? "").Replace('/', '_');
+                    await Actions.FaultPoints.MarkAsync(Path.Combine(points, $"indent-held.{kind}.{Guid.NewGuid():N}"), TimeProvider.System, http.RequestAborted);
+                }
+
                 await Task.Delay(fault.LatencyMs, http.RequestAborted);
             }
 

@@ -19,6 +19,10 @@ public sealed class EmulatorOptions
     /// <summary>With a directory, petitions, resources and undelivered webhooks survive a restart (SQLite).</summary>
     public string? DataDirectory { get; set; }
 
+    /// <summary>Where a call held by an injected latency drops its marker (<c>indent-held.*</c>), so a crash test can
+    /// kill the host while an Indent call is in flight; no markers when null.</summary>
+    public string? FaultPointDirectory { get; set; }
+
     public List<DecisionRule> Rules { get; } = [];
 
     public int MaxDeliveryAttempts { get; set; } = 10;

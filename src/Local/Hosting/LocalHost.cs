@@ -65,6 +65,11 @@ public static class LocalHost
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.BindAddress, port));
         builder.AddLocalLogging(options);
         builder.AddLocalTelemetry(options);
+        if (options.TimeProvider is { } clock)
+        {
+            builder.Services.AddSingleton(clock);
+        }
+
         builder.AddLocalEngine(engineOptions);
         builder.Services.AddApprovalsCore(builder.Configuration, indent =>
         {
@@ -77,7 +82,7 @@ public static class LocalHost
         builder.AddLocalStandIns(dataDirectory, settings);
         if (emulated)
         {
-            builder.AddIndentEmulator(EmulatorOptionsFor(options, builder.Configuration, baseAddress, persist: options.PersistEmulator
+            builder.AddIndentEmulator(EmulatorOptionsFor(options, builder.Configuration, baseAddress, dataDirectory, persist: options.PersistEmulator
                 ?? (engineOptions.IsDurable || options.DataDirectory is not null || settings.DataDirectory is not null)
                 ? Path.Combine(dataDirectory, "indent") : null));
         }
@@ -166,9 +171,14 @@ public static class LocalHost
         builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<FileCredentialStore>());
     }
 
-    static EmulatorOptions EmulatorOptionsFor(LocalHostOptions options, ConfigurationManager configuration, Uri baseAddress, string? persist)
+    static EmulatorOptions EmulatorOptionsFor(LocalHostOptions options, ConfigurationManager configuration, Uri baseAddress, string dataDirectory, string? persist)
     {
-        var emulator = new EmulatorOptions { Space = configuration[IndentOptions.SpaceSetting]!, DataDirectory = persist };
+        var emulator = new EmulatorOptions
+        {
+            Space = configuration[IndentOptions.SpaceSetting]!,
+            DataDirectory = persist,
+            FaultPointDirectory = Path.Combine(dataDirectory, FaultPoints.Directory),
+        };
         emulator.Tokens.Add(configuration[IndentOptions.TokenSetting]!);
         emulator.WebhookSecrets.Add(SecretLists.Split(configuration[IndentWebhookEndpoint.SecretSetting])[0]);
         emulator.WebhookUrls.Add(new Uri(baseAddress, "api/webhooks/indent"));

@@ -36,4 +36,7 @@ public sealed class LocalHostOptions
 
     /// <summary>Extra logging (tests capture every line to scan it for secrets).</summary>
     public Action<ILoggingBuilder>? ConfigureLogging { get; set; }
+
+    /// <summary>The clock the API and the stand-ins read (tests move it to expire a credential); the system clock when unset.</summary>
+    public TimeProvider? TimeProvider { get; init; }
 }

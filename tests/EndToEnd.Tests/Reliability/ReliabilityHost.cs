@@ -77,8 +77,8 @@ public sealed class ReliabilityDriver(HostProcess host)
 
     public static bool HasPetition(JsonElement view) => view.TryGetProperty("petition", out var p) && p.ValueKind == JsonValueKind.String;
 
-    public async Task<string> PetitionOfAsync(string id) =>
-        (await WaitAsync(id, v => HasPetition(v) && v.GetProperty("status").GetString() == "awaiting_approval")).GetProperty("petition").GetString()!;
+    public async Task<string> PetitionOfAsync(string id, int seconds = 60) =>
+        (await WaitAsync(id, v => HasPetition(v) && v.GetProperty("status").GetString() == "awaiting_approval", seconds)).GetProperty("petition").GetString()!;
 
     public async Task<HttpStatusCode> ClaimAsync(string petition, string eventType)
     {
@@ -125,7 +125,8 @@ public sealed class ReliabilityDriver(HostProcess host)
     }
 
     /// <summary>Durable history, status and outputs of every instance, every response kept, and the host's logs,
-    /// searched for every secret. Returns how many (secret, place) pairs were found.</summary>
+    /// searched for every secret, decoded as a leak would carry it (<c>SecretScanner</c>). Returns how many (secret,
+    /// place) pairs were found.</summary>
     public async Task<int> ScanForSecretsAsync(params string[] extraLogs)
     {
         foreach (var id in Ids.Distinct())
@@ -136,7 +137,7 @@ public sealed class ReliabilityDriver(HostProcess host)
         }
 
         var haystacks = Responses.Concat([host.Output]).Concat(extraLogs).ToList();
-        return Secrets().Sum(secret => haystacks.Count(h => h.Contains(secret, StringComparison.Ordinal)));
+        return Local.Tests.Support.SecretScanner.Find(Secrets(), haystacks).Count;
     }
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);

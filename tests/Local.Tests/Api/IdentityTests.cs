@@ -242,6 +242,37 @@ public sealed class PeopleTests
         Assert.Empty(SecretScanner.Find([password], [history, JsonSerializer.Serialize(after), .. revealHistory, .. host.Logs.Lines]));
     }
 
+    /// <summary>The system clock, read later than it is: timers still run on real time.</summary>
+    sealed class ShiftedClock : TimeProvider
+    {
+        public TimeSpan Shift { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Shift;
+    }
+
+    [Fact]
+    public async Task Credential_NotCollectedBeforeItExpires_Gone_AndDestroyed()
+    {
+        var clock = new ShiftedClock();
+        await using var host = await TestHost.StartAsync(time: clock);
+        using var alice = new HttpClient { BaseAddress = host.Host.BaseAddress };
+        alice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.Host.MintToken("alice@local", lifetime: TimeSpan.FromHours(48)));
+        var id = await StartAsAsync(host, alice, "carol");
+        host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, new IndentEvent { EventType = IndentEventTypes.Approve }, "approver@local");
+        await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
+        Assert.Single(Directory.GetFiles(Path.Combine(host.DataDirectory, "secrets")));
+
+        clock.Shift = Core.Actions.PasswordResetService.CredentialLifetime + TimeSpan.FromMinutes(1);
+        using var late = await alice.PostAsync($"api/approvals/{id}/credential", null);
+        await host.Durable.WaitForInstanceCompletionAsync(CredentialRevealOrchestrator.InstanceIdFor(id), new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        var view = await alice.GetFromJsonAsync($"api/approvals/{id}", ApiJsonContext.Default.ApprovalView);
+
+        Assert.Equal(HttpStatusCode.Gone, late.StatusCode);
+        Assert.Contains("expired", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(CredentialStates.Expired, view!.Credential!.State);
+        Assert.Empty(Directory.GetFiles(Path.Combine(host.DataDirectory, "secrets")));
+    }
+
     [Fact]
     public async Task IdempotencyKey_BelongsToTheCaller_ReusedForAnotherUser_409()
     {

@@ -67,7 +67,7 @@ public sealed class TestHost : IAsyncDisposable
         return client;
     }
 
-    public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null)
+    public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null, TimeProvider? time = null)
     {
         var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "approvals-tests", Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
@@ -89,6 +89,7 @@ public sealed class TestHost : IAsyncDisposable
             Port = 0,
             DataDirectory = data,
             AutoApproveSeconds = autoApprove,
+            TimeProvider = time,
             LogLevel = LogLevel.Information,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build(),
             ConfigureLogging = b =>
