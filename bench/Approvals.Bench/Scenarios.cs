@@ -115,8 +115,8 @@ public static class Scenarios
     {
         await using var host = await BenchHost.StartAsync(Settings(engine, 2, 300));
         host.Emulator.SetRules([new DecisionRule("*", DecisionRule.Approve, 0)]);
-        var clock = Stopwatch.StartNew();
         host.Know(Enumerable.Range(0, count).Select(i => $"tp{i}"));
+        var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => await host.StartAsync($"tp{i}"));
         var deadline = TimeSpan.FromMinutes(engine == "azurite" ? 20 : 10);
         IReadOnlyDictionary<string, Local.Actions.LocalUser> users;

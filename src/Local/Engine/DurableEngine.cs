@@ -81,6 +81,11 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             // The worker's work-item stream, activity completions and client calls share this connection: the
             // default 100 concurrent streams would queue calls under load.
             k.Limits.Http2.MaxStreamsPerConnection = 2000;
+            // Kestrel aborts a connection whose peer reads (or sends) slower than its minimum data rates. Under a burst
+            // (10,000 approvals at once) a busy worker can fall behind on its work-item stream for a few seconds; on this
+            // loopback connection to our own worker that is load, not an attack, and an abort strands work items.
+            k.Limits.MinResponseDataRate = null;
+            k.Limits.MinRequestBodyDataRate = null;
         });
         builder.Services.AddSingleton(loggerFactory);
         builder.Logging.ClearProviders();

@@ -41,16 +41,11 @@ public static class InboxPage
         // Who the approver is: one of the directory's people (or the default approver), kept in a cookie.
         app.MapPost("/inbox/acting-as", async (HttpContext http, IAntiforgery antiforgery, FileUserDirectory people) =>
         {
-            try
+            if (await FormAsync(http, antiforgery) is not { } form)
             {
-                await antiforgery.ValidateRequestAsync(http);
-            }
-            catch (AntiforgeryValidationException)
-            {
-                return Results.Problem(statusCode: 400, title: "Invalid form", detail: "The form's anti-forgery token is missing or invalid. Reload the inbox and try again.");
+                return InvalidForm();
             }
 
-            var form = await http.Request.ReadFormAsync(http.RequestAborted);
             var chosen = form["actor"].ToString();
             if (!Approvers(people).Contains(chosen, StringComparer.Ordinal))
             {
@@ -63,16 +58,11 @@ public static class InboxPage
 
         app.MapPost("/inbox/petitions/{name}/{action}", async (string name, string action, HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, FileUserDirectory people) =>
         {
-            try
+            if (await FormAsync(http, antiforgery) is not { } form)
             {
-                await antiforgery.ValidateRequestAsync(http);
-            }
-            catch (AntiforgeryValidationException)
-            {
-                return Results.Problem(statusCode: 400, title: "Invalid form", detail: "The form's anti-forgery token is missing or invalid. Reload the inbox and try again.");
+                return InvalidForm();
             }
 
-            var form = await http.Request.ReadFormAsync(http.RequestAborted);
             var reason = form["reason"].ToString();
             var claim = action switch
             {
@@ -105,6 +95,23 @@ public static class InboxPage
     }
 
     const string ActorCookie = "inbox-acting-as";
+
+    static IResult InvalidForm() => Results.Problem(statusCode: 400, title: "Invalid form", detail: "The form's anti-forgery token is missing or invalid. Reload the inbox and try again.");
+
+    /// <summary>The posted form, once its anti-forgery token checks out; <c>null</c> when it does not.</summary>
+    static async Task<IFormCollection?> FormAsync(HttpContext http, IAntiforgery antiforgery)
+    {
+        try
+        {
+            await antiforgery.ValidateRequestAsync(http);
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return null;
+        }
+
+        return await http.Request.ReadFormAsync(http.RequestAborted);
+    }
 
     /// <summary>Who may act in the inbox: the default approver and every enabled person in the local directory.</summary>
     static List<string> Approvers(FileUserDirectory people) =>
