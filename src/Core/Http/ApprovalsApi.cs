@@ -212,9 +212,9 @@ public sealed partial class ApprovalsApi(
         }
 
         var view = ToView(metadata, indent.Space);
-        if (view.Result is not null)
+        if (view.Result is { } result)
         {
-            view = view with { Credential = await CredentialStateAsync(metadata, client, cancellationToken) };
+            view = view with { Credential = await CredentialStateAsync(metadata.InstanceId, result.ExpiresOn, client, cancellationToken) };
         }
 
         return TypedResults.Json(view, ApiJsonContext.Default.ApprovalView);
@@ -372,7 +372,7 @@ public sealed partial class ApprovalsApi(
             entries.Add(new AuditEntry(metadata.CreatedAt, "approvals", "requested", requester.Email, $"reset the password of {view.UserId}"));
         }
 
-        if (await CredentialStateAsync(metadata, client, cancellationToken) is { RevealedAt: { } revealedAt } credential)
+        if (view.Result is { } result && await CredentialStateAsync(id!, result.ExpiresOn, client, cancellationToken) is { RevealedAt: { } revealedAt } credential)
         {
             entries.Add(new AuditEntry(revealedAt, "approvals", "credential/" + credential.State, credential.RevealedBy, null));
         }
@@ -419,7 +419,7 @@ public sealed partial class ApprovalsApi(
             return Problem(StatusCodes.Status409Conflict, "No temporary password", $"Approval {id} is {view.Status}; a temporary password exists only once the reset has completed.");
         }
 
-        var state = await CredentialStateAsync(metadata, client, cancellationToken);
+        var state = await CredentialStateAsync(id!, result.ExpiresOn, client, cancellationToken);
         if (state.State != CredentialStates.Available)
         {
             if (state.State == CredentialStates.Expired && state.RevealedAt is null)
@@ -438,7 +438,7 @@ public sealed partial class ApprovalsApi(
 
         if (!await StartRevealAsync(client, id!, CredentialStates.Revealed, caller!.Email, cancellationToken))
         {
-            return Gone(id!, await CredentialStateAsync(metadata, client, cancellationToken));
+            return Gone(id!, await CredentialStateAsync(id!, result.ExpiresOn, client, cancellationToken));
         }
 
         logger.LogInformation("Temporary password of approval {InstanceId} revealed to {Caller}", id, caller.Email);
@@ -471,16 +471,15 @@ public sealed partial class ApprovalsApi(
     });
 
     /// <summary>What became of a completed reset's credential: from its reveal instance, else from its expiry.</summary>
-    async Task<CredentialView> CredentialStateAsync(OrchestrationMetadata metadata, DurableTaskClient client, CancellationToken cancellationToken)
+    async Task<CredentialView> CredentialStateAsync(string approvalId, DateTimeOffset expiresOn, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var reveal = await client.GetInstanceAsync(CredentialRevealOrchestrator.InstanceIdFor(metadata.InstanceId), getInputsAndOutputs: true, cancellationToken);
+        var reveal = await client.GetInstanceAsync(CredentialRevealOrchestrator.InstanceIdFor(approvalId), getInputsAndOutputs: true, cancellationToken);
         if (reveal is not null && SafeRead(() => reveal.ReadInputAs<CredentialRevealInput>()) is { } record)
         {
             return new CredentialView(record.Outcome, record.By, record.At);
         }
 
-        var expiresOn = SafeRead(() => metadata.ReadOutputAs<ApprovalResult>())?.Result?.ExpiresOn;
-        return expiresOn is { } at && at <= timeProvider.GetUtcNow()
+        return expiresOn <= timeProvider.GetUtcNow()
             ? new CredentialView(CredentialStates.Expired, null, null)
             : new CredentialView(CredentialStates.Available, null, null);
     }

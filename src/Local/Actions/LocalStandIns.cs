@@ -254,20 +254,24 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
         return people;
     }
 
-    (long Length, IReadOnlyDictionary<string, LocalPerson> People)? peopleCache;
+    /// <summary>The people file as last read, with its length then: one reference, swapped whole, so concurrent
+    /// readers never pair one read's length with another's contents.</summary>
+    sealed record PeopleSnapshot(long Length, IReadOnlyDictionary<string, LocalPerson> People);
+
+    PeopleSnapshot? peopleCache;
 
     /// <summary>Everyone this directory knows, by id (re-read whenever the append-only file has grown).</summary>
     public IReadOnlyDictionary<string, LocalPerson> People()
     {
         var info = new FileInfo(Path.Combine(directory, PeopleFileName));
         var length = info.Exists ? info.Length : -1;
-        if (peopleCache is { } cached && cached.Length == length)
+        if (Volatile.Read(ref peopleCache) is { } cached && cached.Length == length)
         {
             return cached.People;
         }
 
         var people = ReadPeople(directory);
-        peopleCache = (length, people);
+        Volatile.Write(ref peopleCache, new PeopleSnapshot(length, people));
         return people;
     }
 
