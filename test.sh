@@ -33,6 +33,20 @@ for trx in "$RESULTS"/*.trx; do
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+# The tail of a log is what a CI page shows: name every failed test (and the start of its message) there.
+if [[ $failed -gt 0 ]]; then
+  echo "== failed tests"
+  python3 - "$RESULTS" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") == "Failed":
+            message = r.find(".//t:ErrorInfo/t:Message", ns)
+            text = " ".join((message.text or "").split())[:400] if message is not None else ""
+            print(f"FAILED {r.get('testName')} ({r.get('duration')}): {text}")
+PY
+fi
 if [[ $status -ne 0 && $failed -eq 0 ]]; then failed=1; fi
 if [[ $passed -eq 0 ]]; then status=1; fi
 echo "$passed passed, $failed failed"

@@ -19,6 +19,7 @@ namespace Approvals.Bench;
 public sealed class BenchHost : IAsyncDisposable
 {
     readonly RunningHost host;
+    readonly FileUserDirectory log; // our own reader of the directory's log, not the host's instance
     readonly ConcurrentDictionary<string, TaskCompletionSource<string>> petitions = new(StringComparer.Ordinal);
 
     public HttpClient Http { get; }
@@ -33,6 +34,7 @@ public sealed class BenchHost : IAsyncDisposable
     {
         this.host = host;
         DataDirectory = dataDirectory;
+        log = new FileUserDirectory(dataDirectory, TimeProvider.System);
         Engine = host.EngineDescription;
         Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.MintToken("bench@local", lifetime: TimeSpan.FromHours(8)));
@@ -106,7 +108,7 @@ public sealed class BenchHost : IAsyncDisposable
     }
 
     /// <summary>When each user's password was set (the action), from the local directory's log.</summary>
-    public IReadOnlyDictionary<string, LocalUser> Users() => FileUserDirectory.Read(DataDirectory);
+    public IReadOnlyDictionary<string, LocalUser> Users() => log.All();
 
     /// <summary>For each petition, when the emulator first sent a decision webhook (approve or grant).</summary>
     public Dictionary<string, DateTimeOffset> DecisionWebhookSent()

@@ -53,6 +53,14 @@ param pollMaxSeconds int = 300
 param defaultDeadlineSeconds int = 86400
 param maxDeadlineSeconds int = 604800
 
+@description('Time-boxed access: requestable Indent resources and the Entra group (object id) each one grants, as resourceId=groupId pairs, comma-separated (empty: no resource can be requested). infra/scripts/grant-graph.sh --access grants the GroupMember.ReadWrite.All permission this needs.')
+param accessGroups string = ''
+
+@description('Time-boxed access: shortest, longest and default duration one may ask for (seconds).')
+param accessMinSeconds int = 60
+param accessMaxSeconds int = 28800
+param accessDefaultSeconds int = 3600
+
 @description('Client id of the API app registration (app roles Approvals.Request/Audit/Admin). infra/scripts/register-api.sh creates it; azd runs that script before provisioning.')
 @minLength(36)
 param apiClientId string
@@ -195,6 +203,10 @@ module function 'app/function.bicep' = {
       APPROVALS_DEFAULT_DEADLINE_SECONDS: string(defaultDeadlineSeconds)
       APPROVALS_MAX_DEADLINE_SECONDS: string(maxDeadlineSeconds)
       APPROVALS_WEBHOOK_TOLERANCE_SECONDS: string(webhookToleranceSeconds)
+      APPROVALS_ACCESS_GROUPS: accessGroups
+      APPROVALS_ACCESS_MIN_SECONDS: string(accessMinSeconds)
+      APPROVALS_ACCESS_MAX_SECONDS: string(accessMaxSeconds)
+      APPROVALS_ACCESS_DEFAULT_SECONDS: string(accessDefaultSeconds)
     }
   }
 }

@@ -42,6 +42,7 @@ public static class ApprovalsServiceCollectionExtensions
 
         services.AddIndentClient(configureIndent);
         services.AddSettings<WorkflowOptions>();
+        services.AddSettings<AccessOptions>();
         services.AddSettings<WebhookOptions>();
         services.AddSettings<ApiOptions>();
         services.AddApprovalsAuthentication();
@@ -73,6 +74,7 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddSingleton<ICredentialStore, KeyVaultCredentialStore>();
         services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new DefaultAzureCredential());
         services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();
+        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();
         return services;
     }
 }

@@ -15,6 +15,7 @@ public sealed class GrantGraphScriptTests : IDisposable
           *"-m GET"*"servicePrincipals(appId="*) echo graph-sp ;;
           *"-m GET"*"servicePrincipals/graph-sp"*"User-PasswordProfile"*) echo role-pw ;;
           *"-m GET"*"servicePrincipals/graph-sp"*"User.Read.All"*) echo role-read ;;
+          *"-m GET"*"servicePrincipals/graph-sp"*"GroupMember.ReadWrite.All"*) echo role-groups ;;
           *"-m GET"*"/appRoleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
           *"-m GET"*"roleDefinitions"*) echo def-ua ;;
           *"-m GET"*"roleManagement/directory/roleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
@@ -40,6 +41,22 @@ public sealed class GrantGraphScriptTests : IDisposable
         Assert.Contains(posts, p => p.Contains("/roleManagement/directory/roleAssignments", StringComparison.Ordinal)
             && p.Contains("\"roleDefinitionId\":\"def-ua\"", StringComparison.Ordinal)
             && p.Contains($"\"directoryScopeId\":\"/administrativeUnits/{Unit}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Access_AlsoGrantsGroupMemberReadWrite_OnlyWhenAsked()
+    {
+        FakeAz(granted: false);
+
+        var (exit, _, error) = Run("--principal-id", Identity, "--access");
+        var withAccess = Posts();
+        File.Delete(az.Log);
+        var (exitWithout, _, errorWithout) = Run("--principal-id", Identity);
+
+        Assert.True(exit == 0, error);
+        Assert.True(exitWithout == 0, errorWithout);
+        Assert.Contains(withAccess, p => p.Contains("\"appRoleId\":\"role-groups\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(Posts(), p => p.Contains("role-groups", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -12,6 +12,28 @@ public sealed record PasswordResetBody
     public int? DeadlineSeconds { get; init; }
 }
 
+/// <summary>Body of <c>POST /api/access-requests</c>: a requestable resource (by id or display name), why, for how long.</summary>
+public sealed record AccessRequestBody
+{
+    public string? Resource { get; init; }
+    public string? Reason { get; init; }
+
+    /// <summary>How long the access lasts once granted, bounded by configuration; the deployment's default when absent.</summary>
+    public int? DurationSeconds { get; init; }
+
+    /// <summary>Optional: how long to wait for a decision, as for a password reset.</summary>
+    public int? DeadlineSeconds { get; init; }
+}
+
+/// <summary>One resource the caller may request (<c>GET /api/resources</c>).</summary>
+public sealed record RequestableResourceView(string Id, string Kind, string DisplayName);
+
+/// <summary><c>GET /api/resources</c>: what may be requested here, and the durations one may ask for.</summary>
+public sealed record ResourcesView(IReadOnlyList<RequestableResourceView> Resources, int MinDurationSeconds, int MaxDurationSeconds, int DefaultDurationSeconds);
+
+/// <summary>Time-boxed access as the status shows it: what, until when, and (once over) when and why it ended.</summary>
+public sealed record AccessView(string Resource, string ResourceName, int DurationSeconds, DateTime? ActiveUntil = null, DateTime? GrantedAt = null, DateTime? EndedAt = null, string? EndedBecause = null);
+
 /// <summary>Optional body of <c>POST /api/approvals/{id}/cancel</c>.</summary>
 public sealed record CancelBody
 {
@@ -49,6 +71,12 @@ public sealed record ApprovalView
 
     /// <summary>Once the reset has completed: whether its temporary password is still to be collected.</summary>
     public CredentialView? Credential { get; init; }
+
+    /// <summary>What the approval guards: <c>reset-password</c> or <c>access</c>.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>Time-boxed access: the resource, and while <c>active</c> (or after) until when.</summary>
+    public AccessView? Access { get; init; }
 }
 
 public sealed record RequesterView(string Email, string? Name);
@@ -84,6 +112,8 @@ public sealed record HistoryView(string Id, string Status, string? Petition, str
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PasswordResetBody))]
 [JsonSerializable(typeof(CancelBody))]
+[JsonSerializable(typeof(AccessRequestBody))]
+[JsonSerializable(typeof(ResourcesView))]
 [JsonSerializable(typeof(StartedResponse))]
 [JsonSerializable(typeof(CancelAccepted))]
 [JsonSerializable(typeof(HealthView))]

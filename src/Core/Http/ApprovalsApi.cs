@@ -18,6 +18,7 @@ namespace Approvals.Core.Http;
 /// both call these methods. Bad input gets <c>application/problem+json</c> and starts nothing.</summary>
 public sealed partial class ApprovalsApi(
     IOptions<WorkflowOptions> workflowOptions,
+    IOptions<AccessOptions> accessOptions,
     IOptions<ApiOptions> apiOptions,
     SecretsReadiness readiness,
     IApprovalHistorySource history,
@@ -29,6 +30,7 @@ public sealed partial class ApprovalsApi(
 {
     readonly WorkflowOptions options = workflowOptions.Value;
     readonly ApiOptions api = apiOptions.Value;
+    readonly AccessOptions access = accessOptions.Value;
 
     public const int MaxBodyBytes = 4096;
     public const int MaxReasonLength = 500;
@@ -57,21 +59,7 @@ public sealed partial class ApprovalsApi(
         }
 
         var errors = Validate(body);
-        var keys = request.Headers[IdempotencyKeyHeader];
-        string? key = null;
-        if (keys.Count > 1)
-        {
-            errors[IdempotencyKeyHeader] = ["Give the Idempotency-Key header once."];
-        }
-        else if (keys.Count == 1)
-        {
-            key = keys[0];
-            if (string.IsNullOrEmpty(key) || key.Length > 128 || key.Any(c => c < '!' || c > '~'))
-            {
-                errors[IdempotencyKeyHeader] = ["Idempotency-Key must be 1 to 128 printable ASCII characters without spaces."];
-            }
-        }
-
+        var key = ReadIdempotencyKey(request, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The request is not valid");
@@ -113,26 +101,56 @@ public sealed partial class ApprovalsApi(
         var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
             RequestedBy: caller.AsRequester(), Target: new TargetUser(target.Id, target.DisplayName, target.SignInNames));
 
+        if (await StartOnceAsync(client, nameof(ApprovalOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
+        {
+            return conflict;
+        }
+
+        logger.LogInformation("Approval {InstanceId} for user {UserId} asked for by {Requester}", instanceId, userId, caller.Email);
+        return Accepted(request, instanceId);
+    }
+
+    /// <summary>The Idempotency-Key header, if given once and well-formed; otherwise records the problem in <paramref name="errors"/>.</summary>
+    static string? ReadIdempotencyKey(HttpRequest request, Dictionary<string, string[]> errors)
+    {
+        var keys = request.Headers[IdempotencyKeyHeader];
+        if (keys.Count > 1)
+        {
+            errors[IdempotencyKeyHeader] = ["Give the Idempotency-Key header once."];
+            return null;
+        }
+
+        var key = keys.Count == 1 ? keys[0] : null;
+        if (key is not null && (key.Length == 0 || key.Length > 128 || key.Any(c => c < '!' || c > '~')))
+        {
+            errors[IdempotencyKeyHeader] = ["Idempotency-Key must be 1 to 128 printable ASCII characters without spaces."];
+        }
+
+        return key;
+    }
+
+    /// <summary>Starts <paramref name="orchestrator"/> as <paramref name="instanceId"/>, once ever: the backend dedupes on
+    /// every status, atomically (no check-then-start race). Null when started, or when a keyed request finds its own
+    /// earlier twin; the 409 when the key was used for something else.</summary>
+    async Task<ProblemHttpResult?> StartOnceAsync(DurableTaskClient client, string orchestrator, ApprovalInput input, string instanceId, bool keyed, CancellationToken cancellationToken)
+    {
         try
         {
-            // Dedupe on every status: one instance per key, ever, decided atomically by the backend (no check-then-start race).
-            await client.ScheduleNewOrchestrationInstanceAsync(
-                nameof(ApprovalOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId).WithDedupeStatuses(AllStatuses), cancellationToken);
-            logger.LogInformation("Approval {InstanceId} started for user {UserId} by {Requester}", instanceId, userId, caller.Email);
+            await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId).WithDedupeStatuses(AllStatuses), cancellationToken);
             Telemetry.ApprovalsTelemetry.Started.Add(1);
+            return null;
         }
-        catch (Exception e) when (key is not null && IsAlreadyExists(e))
+        catch (Exception e) when (keyed && IsAlreadyExists(e))
         {
             var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken);
-            if (existing is null || !SameRequest(existing, requestHash))
+            if (existing is null || !SameRequest(existing, input.RequestHash))
             {
                 return KeyReused();
             }
 
             logger.LogInformation("Approval {InstanceId} already exists for this idempotency key", instanceId);
+            return null;
         }
-
-        return Accepted(request, instanceId);
     }
 
     static bool SameRequest(OrchestrationMetadata existing, string requestHash) =>
@@ -168,10 +186,17 @@ public sealed partial class ApprovalsApi(
             errors["userId"] = ["userId must be 1 to 64 characters: letters, digits, '.', '_', '@' or '-', starting with a letter or digit."];
         }
 
-        var reason = TrimReason(body.Reason);
+        ValidateReason(body.Reason, "say why the password must be reset", errors);
+        ValidateDeadline(body.DeadlineSeconds, errors);
+        return errors;
+    }
+
+    static void ValidateReason(string? text, string why, Dictionary<string, string[]> errors)
+    {
+        var reason = TrimReason(text);
         if (string.IsNullOrEmpty(reason))
         {
-            errors["reason"] = ["reason is required: say why the password must be reset."];
+            errors["reason"] = [$"reason is required: {why}."];
         }
         else if (reason.Length > MaxReasonLength)
         {
@@ -181,13 +206,14 @@ public sealed partial class ApprovalsApi(
         {
             errors["reason"] = ["reason must be one line of text, without control or formatting characters."];
         }
+    }
 
-        if (body.DeadlineSeconds is { } deadline && (deadline < WorkflowOptions.MinDeadlineSeconds || deadline > options.MaxDeadlineSeconds))
+    void ValidateDeadline(int? seconds, Dictionary<string, string[]> errors)
+    {
+        if (seconds is { } deadline && (deadline < WorkflowOptions.MinDeadlineSeconds || deadline > options.MaxDeadlineSeconds))
         {
             errors["deadlineSeconds"] = [$"deadlineSeconds must be from {WorkflowOptions.MinDeadlineSeconds} to {options.MaxDeadlineSeconds}."];
         }
-
-        return errors;
     }
 
     /// <summary>Surrounding spaces, tabs and line breaks are dropped; anything else is kept and judged.</summary>
@@ -305,8 +331,15 @@ public sealed partial class ApprovalsApi(
             UserId = input?.UserId,
             Space = space,
             RequestedBy = input?.RequestedBy is { } by ? new RequesterView(by.Email, by.Name) : null,
+            Kind = input?.Action,
+            Access = input?.Access is { } asked ? AccessViewOf(asked, progress, result?.Access) : null,
         };
     }
+
+    static AccessView AccessViewOf(AccessRequest asked, ApprovalProgressStatus? progress, AccessOutcome? outcome) =>
+        outcome is not null
+            ? new AccessView(asked.ResourceId, asked.ResourceName, asked.DurationSeconds, outcome.ActiveUntil, outcome.GrantedAt, outcome.EndedAt, outcome.EndedBecause)
+            : new AccessView(asked.ResourceId, asked.ResourceName, asked.DurationSeconds, progress?.ActiveUntil);
 
     static T? SafeRead<T>(Func<T?> read)
         where T : class
@@ -369,7 +402,15 @@ public sealed partial class ApprovalsApi(
         var entries = new List<AuditEntry>(await history.ReadAsync(client, id!, cancellationToken));
         if (view.RequestedBy is { } requester)
         {
-            entries.Add(new AuditEntry(metadata.CreatedAt, "approvals", "requested", requester.Email, $"reset the password of {view.UserId}"));
+            entries.Add(new AuditEntry(metadata.CreatedAt, "approvals", "requested", requester.Email, view.Access is { } asked
+                ? $"access to {asked.ResourceName} for {asked.DurationSeconds} s"
+                : $"reset the password of {view.UserId}"));
+        }
+
+        if (view.Access is { GrantedAt: { } grantedAt, EndedAt: { } endedAt } access)
+        {
+            entries.Add(new AuditEntry(grantedAt, "approvals", "access/granted", view.RequestedBy?.Email, $"member of the group of {access.ResourceName} until {access.ActiveUntil:u}"));
+            entries.Add(new AuditEntry(endedAt, "approvals", "access/ended", view.RequestedBy?.Email, access.EndedBecause));
         }
 
         if (view.Result is { } result && await CredentialStateAsync(id!, result.ExpiresOn, client, cancellationToken) is { RevealedAt: { } revealedAt } credential)

@@ -42,7 +42,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         using var outstanding = new CancellationTokenSource();
         try
         {
-            return await new Run(context, input).ExecuteAsync(outstanding.Token);
+            return await new ResetRun(context, input).ExecuteAsync(outstanding.Token);
         }
         finally
         {
@@ -50,222 +50,18 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         }
     }
 
-    /// <summary>One execution's state: the petition, the clock and the poll count, and how to report them.</summary>
-    sealed class Run(TaskOrchestrationContext context, ApprovalInput input)
+    /// <summary>The password reset: the action, with its retries, once the grant is verified.</summary>
+    sealed class ResetRun(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)
     {
-        readonly DateTime started = input.Continued?.StartedAt ?? context.CurrentUtcDateTime;
-        int polls = input.Continued?.PollCount ?? 0;
-        string? petitionName = input.Continued?.PetitionName;
-
-        public async Task<ApprovalResult> ExecuteAsync(CancellationToken outstanding)
+        protected override async Task<ApprovalResult> ActAsync(PetitionSnapshot granted)
         {
-            var deadlineAt = started.AddSeconds(input.DeadlineSeconds);
-            if (petitionName is null)
-            {
-                Report(ApprovalStatuses.Pending);
-                try
-                {
-                    var created = await context.CallActivityAsync<PetitionRef>(
-                        nameof(CreatePetitionActivity), new CreatePetitionInput(context.InstanceId, input.Action, input.UserId, input.Reason, input.RequestedBy, input.Target?.DisplayName), IndentRetry);
-                    petitionName = created.Name;
-                }
-                catch (TaskFailedException e)
-                {
-                    return Finish(ApprovalStatuses.Failed, detail: "could not create the Indent petition: " + Describe(e));
-                }
-            }
-
-            var decision = context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
-            var cancel = context.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel, CancellationToken.None);
-            var deadline = context.CreateTimer(deadlineAt, outstanding);
-            var interval = TimeSpan.FromSeconds(Math.Max(1, input.Continued?.IntervalSeconds ?? input.PollInitialSeconds));
-            var cap = TimeSpan.FromSeconds(Math.Max(input.PollInitialSeconds, input.PollMaxSeconds));
-
-            for (var wait = 0; wait < MaxWaitsPerExecution; wait++)
-            {
-                var nextPoll = context.CurrentUtcDateTime + interval;
-                if (nextPoll > deadlineAt)
-                {
-                    nextPoll = deadlineAt;
-                }
-
-                Report(ApprovalStatuses.AwaitingApproval, nextPoll: nextPoll);
-                using var pollCancel = new CancellationTokenSource();
-                var poll = context.CreateTimer(nextPoll, pollCancel.Token);
-                var winner = await Task.WhenAny(decision, cancel, deadline, poll);
-                if (winner != poll)
-                {
-                    pollCancel.Cancel();
-                }
-
-                if (winner == cancel)
-                {
-                    var why = cancel.Result?.Reason;
-                    await CloseAsync("cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
-                    return Finish(ApprovalStatuses.Cancelled, detail: string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
-                }
-
-                if (winner == decision)
-                {
-                    // The webhook is a hint, never proof. Listen again only now that this wait has completed.
-                    decision = context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
-                }
-                else if (winner == poll)
-                {
-                    polls++;
-                    interval = PollSchedule.Next(interval, cap);
-                }
-
-                var snapshot = await ReadAsync();
-                if (snapshot is { IsForeign: true })
-                {
-                    return Finish(ApprovalStatuses.Failed, detail: "refused: " + snapshot.Refusal);
-                }
-
-                if (snapshot is { IsGranted: true })
-                {
-                    if (cancel.IsCompleted)
-                    {
-                        // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
-                        var why = cancel.Result?.Reason;
-                        return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
-                    }
-
-                    if (FourEyes.Refusal(input, snapshot) is { } rule)
-                    {
-                        await CloseAsync(rule, revokeGrant: true);
-                        return Finish(ApprovalStatuses.Denied, snapshot.ApprovedBy ?? snapshot.DecidedBy, rule);
-                    }
-
-                    Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
-                    return await ActAsync(snapshot.DecidedBy);
-                }
-
-                if (snapshot is { IsRefused: true })
-                {
-                    return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
-                }
-
-                if (winner == deadline)
-                {
-                    await CloseAsync("no decision before the deadline");
-                    return Finish(ApprovalStatuses.Expired, detail: "no decision before the deadline");
-                }
-            }
-
-            // A long wait: start a fresh history, keeping the petition, the clock and any events not yet handled.
-            context.ContinueAsNew(input with { Continued = new ApprovalContinuation(petitionName, started, polls, (int)interval.TotalSeconds) }, preserveUnprocessedEvents: true);
-            return Finish(ApprovalStatuses.AwaitingApproval, detail: "continued as new");
-        }
-
-        /// <summary>The action, with its retries. The first attempt follows the verify read directly (one Indent read on
-        /// the fast path); each retry waits, then reads the petition again and acts only if it is still granted.</summary>
-        async Task<ApprovalResult> ActAsync(string? decidedBy)
-        {
-            var delay = TimeSpan.FromSeconds(2);
-            string? lastError = null;
-            for (var attempt = 1; attempt <= ActionAttempts; attempt++)
-            {
-                if (attempt > 1)
-                {
-                    await context.CreateTimer(context.CurrentUtcDateTime + delay, CancellationToken.None);
-                    delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
-                    var again = await ReadAsync();
-                    if (again is { IsForeign: true })
-                    {
-                        return Finish(ApprovalStatuses.Failed, decidedBy, "refused: " + again.Refusal);
-                    }
-
-                    if (again is { IsRefused: true })
-                    {
-                        return Finish(ApprovalStatuses.Denied, again.DecidedBy, $"petition {again.Phase} while the action was being retried; not acted on again");
-                    }
-
-                    if (again is { IsGranted: true } && FourEyes.Refusal(input, again) is { } rule)
-                    {
-                        await CloseAsync(rule, revokeGrant: true);
-                        return Finish(ApprovalStatuses.Denied, again.ApprovedBy ?? again.DecidedBy, rule);
-                    }
-
-                    if (again is not { IsGranted: true })
-                    {
-                        // Indent unreachable (or not granted): never act unverified; this attempt is spent waiting.
-                        lastError = "the grant could not be verified again before retrying";
-                        continue;
-                    }
-                }
-
-                try
-                {
-                    var outcome = await context.CallActivityAsync<PasswordResetOutcome>(
-                        nameof(ResetPasswordActivity), new ResetPasswordInput(context.InstanceId, input.UserId, petitionName!), ActionRetry);
-                    return Finish(ApprovalStatuses.Completed, decidedBy, "password reset", outcome);
-                }
-                catch (TaskFailedException e) when (!IsPermanent(e.FailureDetails))
-                {
-                    lastError = Describe(e);
-                }
-                catch (TaskFailedException e)
-                {
-                    return Finish(ApprovalStatuses.Failed, decidedBy, "the password reset failed: " + Describe(e));
-                }
-            }
-
-            return Finish(ApprovalStatuses.Failed, decidedBy, "the password reset failed: " + lastError);
-        }
-
-        async Task<PetitionSnapshot?> ReadAsync()
-        {
-            try
-            {
-                return await context.CallActivityAsync<PetitionSnapshot>(
-                    nameof(GetPetitionActivity), new GetPetitionInput(petitionName!, context.InstanceId, input.Action, input.UserId), IndentRetry);
-            }
-            catch (TaskFailedException)
-            {
-                // Indent unreachable for longer than the retries: not a decision. Keep waiting; the next poll tries again.
-                return null;
-            }
-        }
-
-        void Report(string status, DateTime? nextPoll = null, string? decidedBy = null, string? detail = null) =>
-            context.SetCustomStatus(new ApprovalProgressStatus
-            {
-                Status = status,
-                Petition = petitionName,
-                ElapsedSeconds = (int)(context.CurrentUtcDateTime - started).TotalSeconds,
-                PollCount = polls,
-                NextPollAt = nextPoll,
-                DecidedBy = decidedBy,
-                Detail = detail,
-            });
-
-        ApprovalResult Finish(string status, string? decidedBy = null, string? detail = null, PasswordResetOutcome? result = null)
-        {
-            Report(status, decidedBy: decidedBy, detail: detail);
-            if (!context.IsReplaying && status != ApprovalStatuses.AwaitingApproval)
-            {
-                // Recorded once per outcome: a replay re-runs this code but is not a new decision.
-                var tag = new KeyValuePair<string, object?>("status", status);
-                Telemetry.ApprovalsTelemetry.Finished.Add(1, tag);
-                Telemetry.ApprovalsTelemetry.TimeToDecision.Record((context.CurrentUtcDateTime - started).TotalSeconds, tag);
-            }
-
-            return new ApprovalResult(status, petitionName, decidedBy, detail, polls, context.CurrentUtcDateTime, result);
-        }
-
-        async Task CloseAsync(string reason, bool revokeGrant = false)
-        {
-            try
-            {
-                await context.CallActivityAsync(nameof(ClosePetitionActivity), new ClosePetitionInput(context.InstanceId, petitionName!, reason, revokeGrant), IndentRetry);
-            }
-            catch (TaskFailedException)
-            {
-                // Best effort: the workflow has ended either way and will never act on this petition.
-            }
+            PasswordResetOutcome? outcome = null;
+            var failed = await AttemptAsync(granted.DecidedBy, "the password reset", async () =>
+                outcome = await Context.CallActivityAsync<PasswordResetOutcome>(
+                    nameof(ResetPasswordActivity), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), ActionRetry));
+            return failed ?? Finish(ApprovalStatuses.Completed, granted.DecidedBy, "password reset", outcome);
         }
     }
 
-    static string Describe(TaskFailedException e) => e.FailureDetails.ErrorMessage is { Length: > 300 } m ? m[..300] : e.FailureDetails.ErrorMessage;
+    internal static string Describe(TaskFailedException e) => e.FailureDetails.ErrorMessage is { Length: > 300 } m ? m[..300] : e.FailureDetails.ErrorMessage;
 }

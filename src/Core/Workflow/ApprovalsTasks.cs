@@ -9,7 +9,7 @@ namespace Approvals.Core.Workflow;
 /// (a test checks the two lists agree).</summary>
 public static class ApprovalsTasks
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(ApprovalOrchestrator), typeof(CredentialRevealOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(ApprovalOrchestrator), typeof(AccessOrchestrator), typeof(CredentialRevealOrchestrator)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [
@@ -18,6 +18,8 @@ public static class ApprovalsTasks
         typeof(ClosePetitionActivity),
         typeof(ResetPasswordActivity),
         typeof(DestroyCredentialActivity),
+        typeof(AddGroupMemberActivity),
+        typeof(RemoveGroupMemberActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

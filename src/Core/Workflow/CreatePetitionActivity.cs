@@ -34,20 +34,15 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
             [WorkflowLabels.User] = input.UserId,
             [WorkflowLabels.Action] = input.Action,
         };
+        var resource = input.Resource is { } asked
+            ? new Resource { Kind = asked.ResourceKind, Id = asked.ResourceId, DisplayName = asked.ResourceName, Labels = labels }
+            : new Resource { Kind = "action", Id = PetitionSeal.ResourceIdFor(input.Action, input.UserId), DisplayName = $"Reset Password (user:{input.UserId})", Labels = labels };
         var petition = new Petition
         {
             Petitioners = [petitioner],
-            Resources =
-            [
-                new Resource
-                {
-                    Kind = "action",
-                    Id = $"{input.Action}:{input.UserId}",
-                    DisplayName = $"Reset Password (user:{input.UserId})",
-                    Labels = labels,
-                },
-            ],
+            Resources = [resource],
             Reason = input.Reason,
+            DefaultDuration = input.DurationSeconds is { } seconds ? IndentDuration.From(TimeSpan.FromSeconds(seconds)) : null,
             Meta = new ObjectMeta { Labels = new Dictionary<string, string>(labels) { [IndentLabels.RequestId] = input.InstanceId } },
         };
 
@@ -63,7 +58,7 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
         var existing = await IndentCalls.StopRetryingOnRefusal(() => indent.FindPetitionsByRequestIdAsync(input.InstanceId));
         if (existing.Count > 0)
         {
-            return await AdoptAsync(existing, input, keys);
+            return await AdoptAsync(existing, input, resource.Id!, keys);
         }
 
         var created = await IndentCalls.StopRetryingOnRefusal(() => indent.CreatePetitionAsync(petition));
@@ -73,17 +68,17 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
 
     /// <summary>Adopts the oldest sealed petition carrying this request id and closes any other sealed ones (orphans of
     /// overlapping attempts); refuses when none is ours.</summary>
-    async Task<PetitionRef> AdoptAsync(IReadOnlyList<Petition> existing, CreatePetitionInput input, IReadOnlyList<string> keys)
+    async Task<PetitionRef> AdoptAsync(IReadOnlyList<Petition> existing, CreatePetitionInput input, string resourceId, IReadOnlyList<string> keys)
     {
         var ours = existing
-            .Where(p => PetitionSeal.Refusal(p, input.InstanceId, input.Action, input.UserId, keys) is null)
+            .Where(p => PetitionSeal.Refusal(p, input.InstanceId, resourceId, keys) is null)
             .OrderBy(p => p.Meta?.CreateTime)
             .ToList();
         if (ours.Count == 0)
         {
             logger.LogWarning("Approval {InstanceId}: a petition carries its request id but was not created by this deployment", input.InstanceId);
             throw new PermanentActivityFailureException(
-                $"refused: {PetitionSeal.Refusal(existing[0], input.InstanceId, input.Action, input.UserId, keys)}; a petition carrying this approval's request id exists that this deployment did not create");
+                $"refused: {PetitionSeal.Refusal(existing[0], input.InstanceId, resourceId, keys)}; a petition carrying this approval's request id exists that this deployment did not create");
         }
 
         foreach (var orphan in ours.Skip(1).Where(p => p.Phase == IndentPhases.Open))

@@ -18,19 +18,22 @@ public sealed class GetPetitionActivity(IndentClient indent, ISecretProvider sec
         }
 
         var keys = await secrets.GetSecretListAsync(PetitionSeal.KeySetting);
-        return snapshot with { Refusal = PetitionSeal.Refusal(petition, input.InstanceId, input.Action, input.UserId, keys) };
+        return snapshot with { Refusal = PetitionSeal.Refusal(petition, input.InstanceId, input.ResourceId ?? PetitionSeal.ResourceIdFor(input.Action, input.UserId), keys) };
     }
 
-    /// <summary>The phase, who made the last decision (approve, deny or revoke) and who approved, according to the event
-    /// history (a grant event may name the system that applied it; the approve event names the person).</summary>
+    /// <summary>The phase, who made the last decision (approve, deny or revoke), who approved and for how long, according
+    /// to the event history (a grant event may name the system that applied it; the approve event names the person).</summary>
     public static PetitionSnapshot Snapshot(Petition petition)
     {
         ArgumentNullException.ThrowIfNull(petition);
         var decision = petition.State?.EventHistory?
             .LastOrDefault(e => e.EventType is IndentEventTypes.Approve or IndentEventTypes.Deny or IndentEventTypes.Revoke or IndentEventTypes.Grant);
         var actor = decision?.Actor;
-        var approver = petition.State?.EventHistory?.LastOrDefault(e => e.EventType == IndentEventTypes.Approve)?.Actor;
-        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, Name(actor), petition.Meta?.UpdateTime, ApprovedBy: Name(approver));
+        var approval = petition.State?.EventHistory?.LastOrDefault(e => e.EventType == IndentEventTypes.Approve);
+        int? granted = approval?.Meta?.Labels is { } labels && labels.TryGetValue(IndentLabels.Duration, out var text) && GoDuration.TryParse(text, out var span) && span > TimeSpan.Zero
+            ? (int)Math.Min(int.MaxValue, Math.Ceiling(span.TotalSeconds))
+            : null;
+        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, Name(actor), petition.Meta?.UpdateTime, ApprovedBy: Name(approval?.Actor), GrantedSeconds: granted);
     }
 
     static string? Name(Resource? actor) => actor?.Email ?? actor?.DisplayName ?? actor?.Id;

@@ -22,7 +22,15 @@ public static class PetitionSeal
 
     /// <summary>Why <paramref name="petition"/> is not this approval's, or <c>null</c> when it is: its instance label,
     /// its resource (<c>action:user</c>) and its seal under one of <paramref name="keys"/> must all match.</summary>
-    public static string? Refusal(Petition petition, string instanceId, string action, string userId, IReadOnlyList<string> keys)
+    public static string? Refusal(Petition petition, string instanceId, string action, string userId, IReadOnlyList<string> keys) =>
+        Refusal(petition, instanceId, ResourceIdFor(action, userId), keys);
+
+    /// <summary>The resource id of an action on a user (<c>reset-password:123</c>).</summary>
+    public static string ResourceIdFor(string action, string userId) => $"{action}:{userId}";
+
+    /// <summary>Why <paramref name="petition"/> is not this approval's, or <c>null</c> when it is: its instance label, its
+    /// one resource (<paramref name="resource"/>) and its seal under one of <paramref name="keys"/> must all match.</summary>
+    public static string? Refusal(Petition petition, string instanceId, string resource, IReadOnlyList<string> keys)
     {
         ArgumentNullException.ThrowIfNull(petition);
         ArgumentNullException.ThrowIfNull(keys);
@@ -32,7 +40,6 @@ public static class PetitionSeal
             return $"petition {petition.Name} is labelled for another approval";
         }
 
-        var resource = $"{action}:{userId}";
         if (petition.Resources is not { Count: 1 } resources || resources[0].Id != resource)
         {
             return $"petition {petition.Name} is not for {resource}";

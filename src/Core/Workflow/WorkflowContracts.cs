@@ -24,6 +24,9 @@ public static class ApprovalStatuses
     public const string Cancelled = "cancelled";
     public const string Failed = "failed";
 
+    /// <summary>Time-boxed access: granted, the membership in place until <c>activeUntil</c> (or an earlier end).</summary>
+    public const string Active = "active";
+
     public static bool IsFinal(string status) => status is Completed or Denied or Expired or Cancelled or Failed;
 }
 
@@ -40,7 +43,22 @@ public sealed record ApprovalInput(
     DateTimeOffset RequestedAt,
     ApprovalContinuation? Continued = null,
     Identity.Requester? RequestedBy = null,
-    TargetUser? Target = null);
+    TargetUser? Target = null,
+    AccessRequest? Access = null)
+{
+    /// <summary>The id of the one resource the petition must name: the Indent resource asked for, or <c>action:user</c>.</summary>
+    public string ResourceId => Access?.ResourceId ?? PetitionSeal.ResourceIdFor(Action, UserId);
+}
+
+/// <summary>What a time-boxed access request asks for: an Indent resource (as listed requestable), the group whose
+/// membership grants it, and for how long.</summary>
+public sealed record AccessRequest(string ResourceId, string ResourceKind, string ResourceName, string GroupId, int DurationSeconds);
+
+/// <summary>What became of a time-boxed access: when it began and was due to end, when and why it ended.</summary>
+public sealed record AccessOutcome(string ResourceId, string ResourceName, string GroupId, string Member, DateTime GrantedAt, DateTime ActiveUntil, DateTime EndedAt, string EndedBecause);
+
+/// <summary>A membership to add or remove (the activities are idempotent).</summary>
+public sealed record MembershipInput(string InstanceId, string GroupId, string MemberId);
 
 /// <summary>The user the action is for, as the directory named them when the approval started: the four-eyes check
 /// refuses a grant decided by any of <see cref="SignInNames"/>.</summary>
@@ -55,17 +73,20 @@ public sealed record IndentDecision(string PetitionName, string EventType, strin
 /// <summary>Payload of <see cref="ApprovalEvents.Cancel"/>.</summary>
 public sealed record CancelRequest(string? Reason, string? By = null);
 
-public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason, Identity.Requester? RequestedBy = null, string? UserDisplayName = null);
+/// <summary>What to petition for; <paramref name="Resource"/> is the Indent resource asked for (time-boxed access), null
+/// for an action on a user (the password reset).</summary>
+public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason, Identity.Requester? RequestedBy = null, string? UserDisplayName = null, AccessRequest? Resource = null, int? DurationSeconds = null);
 
 /// <summary>A petition as created: its name and the space it lives in.</summary>
 public sealed record PetitionRef(string Name, string Space);
 
 /// <summary>What to read, and whose it must be (the instance, action and user; null for instances started before the
 /// seal existed, which are read unchecked).</summary>
-public sealed record GetPetitionInput(string PetitionName, string? InstanceId = null, string? Action = null, string? UserId = null);
+public sealed record GetPetitionInput(string PetitionName, string? InstanceId = null, string? Action = null, string? UserId = null, string? ResourceId = null);
 
-/// <summary>What the workflow needs to know of a petition read back from Indent.</summary>
-public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null)
+/// <summary>What the workflow needs to know of a petition read back from Indent; <paramref name="GrantedSeconds"/> is the
+/// duration the approver granted (<c>indent.com/time/duration</c> on the approve claim), null when indefinite.</summary>
+public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null, int? GrantedSeconds = null)
 {
     /// <summary>The petition is not this approval's (see <see cref="PetitionSeal"/>): never act on it.</summary>
     public bool IsForeign => Refusal is not null;
@@ -92,6 +113,9 @@ public sealed record ApprovalProgressStatus
     public DateTime? NextPollAt { get; init; }
     public string? DecidedBy { get; init; }
     public string? Detail { get; init; }
+
+    /// <summary>Time-boxed access: when the membership is due to end.</summary>
+    public DateTime? ActiveUntil { get; init; }
 }
 
 /// <summary>The orchestration's typed outcome.</summary>
@@ -102,7 +126,8 @@ public sealed record ApprovalResult(
     string? Detail,
     int PollCount,
     DateTime CompletedAt,
-    PasswordResetOutcome? Result);
+    PasswordResetOutcome? Result,
+    AccessOutcome? Access = null);
 
 /// <summary>Input of <see cref="CredentialRevealOrchestrator"/>: the one reveal (or expiry) of an approval's temporary
 /// password — who and when, never the value.</summary>

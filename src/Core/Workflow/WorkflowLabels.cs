@@ -9,4 +9,7 @@ public static class WorkflowLabels
     public const string Action = "approvals.dev/action";
 
     public const string ResetPasswordAction = "reset-password";
+
+    /// <summary>Time-boxed access to a requestable resource (the instance's user is the requester).</summary>
+    public const string AccessAction = "access";
 }

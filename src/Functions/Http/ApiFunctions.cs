@@ -20,6 +20,17 @@ public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.StartPasswordResetAsync(request, client, request.HttpContext.RequestAborted));
 
+    [Function("ListResources")]
+    public async Task<IActionResult> Resources(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Resources)] HttpRequest request) =>
+        new ResultAction(await api.ListResourcesAsync(request, request.HttpContext.RequestAborted));
+
+    [Function("StartAccessRequest")]
+    public async Task<IActionResult> RequestAccess(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApprovalsApiRoutes.AccessRequests)] HttpRequest request,
+        [DurableClient] DurableTaskClient client) =>
+        new ResultAction(await api.StartAccessRequestAsync(request, client, request.HttpContext.RequestAborted));
+
     [Function("GetApproval")]
     public async Task<IActionResult> Status(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Approval)] HttpRequest request,

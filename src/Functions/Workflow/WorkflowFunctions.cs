@@ -14,6 +14,10 @@ public static class WorkflowFunctions
     public static Task<ApprovalResult> Orchestrate([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new ApprovalOrchestrator().RunAsync(context, context.GetInput<ApprovalInput>()!);
 
+    [Function(nameof(AccessOrchestrator))]
+    public static Task<ApprovalResult> OrchestrateAccess([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new AccessOrchestrator().RunAsync(context, context.GetInput<ApprovalInput>()!);
+
     [Function(nameof(CredentialRevealOrchestrator))]
     public static Task<CredentialRevealResult> RevealCredential([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new CredentialRevealOrchestrator().RunAsync(context, context.GetInput<CredentialRevealInput>()!);
@@ -37,6 +41,14 @@ public static class WorkflowFunctions
     [Function(nameof(DestroyCredentialActivity))]
     public static Task<bool> DestroyCredential([ActivityTrigger] string input, string instanceId, FunctionContext executionContext) =>
         Run<DestroyCredentialActivity, string, bool>(input, instanceId, executionContext);
+
+    [Function(nameof(AddGroupMemberActivity))]
+    public static Task<bool> AddGroupMember([ActivityTrigger] MembershipInput input, string instanceId, FunctionContext executionContext) =>
+        Run<AddGroupMemberActivity, MembershipInput, bool>(input, instanceId, executionContext);
+
+    [Function(nameof(RemoveGroupMemberActivity))]
+    public static Task<bool> RemoveGroupMember([ActivityTrigger] MembershipInput input, string instanceId, FunctionContext executionContext) =>
+        Run<RemoveGroupMemberActivity, MembershipInput, bool>(input, instanceId, executionContext);
 
     static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, string instanceId, FunctionContext executionContext)
         where TActivity : TaskActivity<TInput, TOutput>

@@ -1,7 +1,9 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Approvals.Core.Actions;
 
 namespace Approvals.Local.Actions;
@@ -116,6 +118,71 @@ public sealed record LocalPerson(string Id, string? DisplayName, string? Email, 
 /// <summary>One password set, as appended to <c>users.jsonl</c>.</summary>
 public sealed record LocalPasswordSet(string Id, string Hash, string Salt, DateTimeOffset At);
 
+/// <summary>Append-only JSON-lines logs (the local directory's and the local groups'), read incrementally.</summary>
+internal static class JsonLines
+{
+    /// <summary>The complete lines appended after <paramref name="offset"/> and the offset just past the last of them. A
+    /// line still being appended waits for its newline; a line torn by a crash mid-append is skipped (its change did not
+    /// complete). A file shorter than <paramref name="offset"/> was replaced: it is read from its start, and the
+    /// returned offset is then below the one given.</summary>
+    public static (IReadOnlyList<T> Lines, long Offset) ReadAppended<T>(string path, long offset, JsonTypeInfo<T> type)
+        where T : class
+    {
+        if (!File.Exists(path))
+        {
+            return ([], 0);
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var start = stream.Length < offset ? 0 : offset;
+        if (stream.Length == start)
+        {
+            return ([], start);
+        }
+
+        stream.Position = start;
+        var appended = new byte[stream.Length - start];
+        stream.ReadExactly(appended);
+        var complete = Array.LastIndexOf(appended, (byte)'\n') + 1;
+        var lines = new List<T>();
+        foreach (var line in Encoding.UTF8.GetString(appended, 0, complete).Split('\n'))
+        {
+            try
+            {
+                if (line.Length > 0 && JsonSerializer.Deserialize(line, type) is { } value)
+                {
+                    lines.Add(value);
+                }
+            }
+            catch (JsonException)
+            {
+                // torn by a crash mid-append
+            }
+        }
+
+        return (lines, start + complete);
+    }
+
+    /// <summary>Appends one line, creating the file owner-only; one writer per process at a time (FileMode.Append seeks
+    /// to the end, it is not O_APPEND).</summary>
+    public static void Append<T>(string path, T value, JsonTypeInfo<T> type, Lock gate)
+    {
+        var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, type) + "\n");
+        lock (gate)
+        {
+            OwnerOnly.Directory(Path.GetDirectoryName(path)!);
+            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
+            if (!OperatingSystem.IsWindows() && !File.Exists(path))
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using var stream = new FileStream(path, options);
+            stream.Write(line);
+        }
+    }
+}
+
 /// <summary>The laptop's stand-in for Entra ID: the people it knows (<c>people.jsonl</c>: seeded with a few, the
 /// quickstart's <c>123</c> among them; <c>approvals-local users add</c> appends more, seen at once by a running host)
 /// and an append-only, owner-only log of password sets (<c>users.jsonl</c>), so a reset is one small append however
@@ -166,19 +233,7 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
         var salt = RandomNumberGenerator.GetBytes(16);
         var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, Iterations, HashAlgorithmName.SHA256, 32);
-        var line = JsonSerializer.Serialize(new LocalPasswordSet(userId, Convert.ToBase64String(hash), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet) + "\n";
-        lock (gate)
-        {
-            OwnerOnly.Directory(directory);
-            var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
-            if (!OperatingSystem.IsWindows() && !File.Exists(PathOf))
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var stream = new FileStream(PathOf, options);
-            stream.Write(Encoding.UTF8.GetBytes(line));
-        }
+        JsonLines.Append(PathOf, new LocalPasswordSet(userId, Convert.ToBase64String(hash), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet, gate);
 
         if (latencyAfterWrite is { } pause && pause > TimeSpan.Zero)
         {
@@ -287,48 +342,40 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) =>
         Task.FromResult(Find(userId)?.LastResetAt);
 
+    /// <summary>The log as last folded: the offset just past its last complete line and the users up to there. One
+    /// reference, swapped whole; a fold reads only what was appended since, so each reset costs the same whatever
+    /// the log's length (folding it whole on every reset made a run of n resets cost n²).</summary>
+    sealed record LogSnapshot(long Offset, ImmutableDictionary<string, LocalUser> Users);
+
+    static readonly LogSnapshot EmptyLog = new(0, ImmutableDictionary.Create<string, LocalUser>(StringComparer.Ordinal));
+    readonly Lock foldGate = new();
+    LogSnapshot log = EmptyLog;
+
     /// <summary>Every user, folded from the log: the last hash, how many resets, when.</summary>
-    public IReadOnlyDictionary<string, LocalUser> All() => Read(directory);
+    public IReadOnlyDictionary<string, LocalUser> All()
+    {
+        lock (foldGate)
+        {
+            log = Fold(Path.Combine(directory, FileName), log);
+            return log.Users;
+        }
+    }
 
     /// <summary>Folds a data directory's <c>users.jsonl</c> (tests and tools read it from outside the host too).</summary>
-    public static IReadOnlyDictionary<string, LocalUser> Read(string directory)
+    public static IReadOnlyDictionary<string, LocalUser> Read(string directory) => Fold(Path.Combine(directory, FileName), EmptyLog).Users;
+
+    /// <summary>Folds the lines appended after <paramref name="from"/>'s offset into its users.</summary>
+    static LogSnapshot Fold(string path, LogSnapshot from)
     {
-        var path = Path.Combine(directory, FileName);
-        var users = new Dictionary<string, LocalUser>(StringComparer.Ordinal);
-        if (!File.Exists(path))
+        var (sets, offset) = JsonLines.ReadAppended(path, from.Offset, LocalLineJsonContext.Default.LocalPasswordSet);
+        var users = (offset < from.Offset ? EmptyLog : from).Users.ToBuilder();
+        foreach (var set in sets)
         {
-            return users;
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            LocalPasswordSet? set;
-            try
-            {
-                set = JsonSerializer.Deserialize(line, LocalLineJsonContext.Default.LocalPasswordSet);
-            }
-            catch (JsonException)
-            {
-                continue; // a line torn by a crash mid-append: the reset did not complete
-            }
-
-            if (set is null)
-            {
-                continue;
-            }
-
             users.TryGetValue(set.Id, out var previous);
             users[set.Id] = new LocalUser(set.Id, set.Hash, set.Salt, true, (previous?.Resets ?? 0) + 1, set.At);
         }
 
-        return users;
+        return new LogSnapshot(offset, users.ToImmutable());
     }
 
     /// <summary>True when <paramref name="password"/> is the user's current password.</summary>
@@ -342,6 +389,73 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
         var hash = Rfc2898DeriveBytes.Pbkdf2(password, Convert.FromBase64String(user.Salt), Iterations, HashAlgorithmName.SHA256, 32);
         return CryptographicOperations.FixedTimeEquals(hash, Convert.FromBase64String(user.PasswordHash));
+    }
+}
+
+/// <summary>One change to a local group, as its log records it: <c>added</c> or <c>removed</c>.</summary>
+public sealed record LocalMembershipChange(string Group, string Member, string Change, DateTimeOffset At);
+
+/// <summary>The laptop's stand-in for Entra groups: an append-only log (<c>groups.jsonl</c>) of every membership change
+/// — the record tests count from — folded into who is in which group. A change that would change nothing (adding a
+/// member, removing a non-member) writes nothing, so the log holds exactly the changes that happened.</summary>
+public sealed class FileGroups(string directory, TimeProvider time) : IGroupMembership
+{
+    public const string FileName = "groups.jsonl";
+    public const string Added = "added", Removed = "removed";
+
+    /// <summary>The local host's group for the emulator's requestable "Production" resource.</summary>
+    public const string ProductionGroup = "production-access";
+
+    readonly Lock gate = new();
+    readonly Lock writeGate = new();
+    (long Offset, ImmutableDictionary<string, ImmutableHashSet<string>> Members) folded = (0, ImmutableDictionary<string, ImmutableHashSet<string>>.Empty);
+
+    string PathOf => Path.Combine(directory, FileName);
+
+    public Task<bool> AddMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => Task.FromResult(Change(groupId, memberId, Added));
+
+    public Task<bool> RemoveMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => Task.FromResult(Change(groupId, memberId, Removed));
+
+    /// <summary>Who is in <paramref name="groupId"/> now.</summary>
+    public IReadOnlySet<string> Members(string groupId)
+    {
+        lock (gate)
+        {
+            return Fold().TryGetValue(groupId, out var members) ? members : ImmutableHashSet<string>.Empty;
+        }
+    }
+
+    /// <summary>Every change ever made, in order (tests and tools read it from outside the host too).</summary>
+    public static IReadOnlyList<LocalMembershipChange> Log(string directory) =>
+        JsonLines.ReadAppended(Path.Combine(directory, FileName), 0, LocalLineJsonContext.Default.LocalMembershipChange).Lines;
+
+    bool Change(string groupId, string memberId, string change)
+    {
+        lock (gate) // check and write as one step: two overlapping attempts make one change
+        {
+            var isMember = Fold().TryGetValue(groupId, out var members) && members.Contains(memberId);
+            if (isMember == (change == Added))
+            {
+                return false;
+            }
+
+            JsonLines.Append(PathOf, new LocalMembershipChange(groupId, memberId, change, time.GetUtcNow()), LocalLineJsonContext.Default.LocalMembershipChange, writeGate);
+            return true;
+        }
+    }
+
+    ImmutableDictionary<string, ImmutableHashSet<string>> Fold()
+    {
+        var (changes, offset) = JsonLines.ReadAppended(PathOf, folded.Offset, LocalLineJsonContext.Default.LocalMembershipChange);
+        var groups = offset < folded.Offset ? ImmutableDictionary<string, ImmutableHashSet<string>>.Empty : folded.Members;
+        foreach (var c in changes)
+        {
+            var members = groups.TryGetValue(c.Group, out var m) ? m : ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+            groups = groups.SetItem(c.Group, c.Change == Added ? members.Add(c.Member) : members.Remove(c.Member));
+        }
+
+        folded = (offset, groups);
+        return groups;
     }
 }
 
@@ -428,4 +542,5 @@ internal sealed partial class LocalJsonContext : JsonSerializerContext;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(LocalPasswordSet))]
 [JsonSerializable(typeof(LocalPerson))]
+[JsonSerializable(typeof(LocalMembershipChange))]
 internal sealed partial class LocalLineJsonContext : JsonSerializerContext;

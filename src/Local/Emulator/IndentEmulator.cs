@@ -10,6 +10,9 @@ namespace Approvals.Local.Emulator;
 /// scheduler). The constructor does no I/O: stored state is read on first use.</summary>
 public sealed class IndentEmulator : IDisposable
 {
+    /// <summary>The requestable resource the quickstart petitions for: "Production".</summary>
+    public const string ProductionResource = "production";
+
     public const string AutoApprover = "auto-approver@emulator.local";
 
     readonly EmulatorOptions options;
@@ -262,6 +265,7 @@ public sealed class IndentEmulator : IDisposable
         Resource[] catalog =
         [
             new() { Kind = "action", Id = "reset-password", DisplayName = "Reset Password", Labels = new Dictionary<string, string> { ["requestable"] = "true" } },
+            new() { Kind = "environment", Id = ProductionResource, DisplayName = "Production", Labels = new Dictionary<string, string> { ["requestable"] = "true", ["env"] = "prod" } },
             new() { Kind = "aws.iam.role", Id = "prod-readonly", DisplayName = "Production (read only)", Labels = new Dictionary<string, string> { ["requestable"] = "true", ["env"] = "prod" } },
             new() { Kind = "aws.iam.role", Id = "prod-admin", DisplayName = "Production (admin)", Labels = new Dictionary<string, string> { ["requestable"] = "true", ["env"] = "prod" } },
             new() { Kind = "group", Id = "oncall", DisplayName = "On-call engineers", Labels = new Dictionary<string, string> { ["requestable"] = "false" } },

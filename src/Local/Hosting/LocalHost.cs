@@ -48,6 +48,11 @@ public static class LocalHost
         {
             overrides[IndentOptions.BaseUrlSetting] = new Uri(baseAddress, "indent/v1").ToString();
             overrides[IndentOptions.SpaceSetting] = configuration[IndentOptions.SpaceSetting] is { Length: > 0 } s ? s : "local";
+            if (string.IsNullOrWhiteSpace(configuration[Core.Workflow.AccessOptions.GroupsSetting]))
+            {
+                // The emulator's requestable "Production", granted as a local group.
+                overrides[Core.Workflow.AccessOptions.GroupsSetting] = $"{IndentEmulator.ProductionResource}={FileGroups.ProductionGroup}";
+            }
         }
 
         // Callers' tokens: this host's own issuer unless an authority (e.g. a real Entra tenant) is configured.
@@ -169,6 +174,8 @@ public static class LocalHost
         builder.Services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<FileUserDirectory>());
         builder.Services.AddSingleton(sp => new FileCredentialStore(Path.Combine(dataDirectory, "secrets"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<FileCredentialStore>());
+        builder.Services.AddSingleton(sp => new FileGroups(dataDirectory, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<IGroupMembership>(sp => sp.GetRequiredService<FileGroups>());
     }
 
     static EmulatorOptions EmulatorOptionsFor(LocalHostOptions options, ConfigurationManager configuration, Uri baseAddress, string dataDirectory, string? persist)

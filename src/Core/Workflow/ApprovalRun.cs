@@ -1,0 +1,243 @@
+using Microsoft.DurableTask;
+
+namespace Approvals.Core.Workflow;
+
+/// <summary>One execution of an approval workflow, whatever it guards: creates the petition, waits on the webhook or a
+/// backing-off poll (whichever comes first) until a decision, a cancel or the deadline, verifies by reading the
+/// petition back, enforces four eyes, and only then calls <see cref="ActAsync"/>. The password reset and time-boxed
+/// access differ only there. Deterministic: time from the context, no I/O, one wait task per event, reused until it
+/// completes.</summary>
+internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalInput input)
+{
+    readonly DateTime started = input.Continued?.StartedAt ?? context.CurrentUtcDateTime;
+    int polls = input.Continued?.PollCount ?? 0;
+
+    protected TaskOrchestrationContext Context { get; } = context;
+
+    protected ApprovalInput Input { get; } = input;
+
+    protected string? PetitionName { get; private set; } = input.Continued?.PetitionName;
+
+    /// <summary>The webhook's hint; replaced by a fresh wait each time one is taken.</summary>
+    protected Task<IndentDecision> Decision { get; set; } = null!;
+
+    /// <summary>The cancel request: created once, never replaced (a cancel is final).</summary>
+    protected Task<CancelRequest> Cancel { get; private set; } = null!;
+
+    /// <summary>Runs what the verified grant allows; returns the outcome (through <see cref="Finish"/>).</summary>
+    protected abstract Task<ApprovalResult> ActAsync(PetitionSnapshot granted);
+
+    public async Task<ApprovalResult> ExecuteAsync(CancellationToken outstanding)
+    {
+        var deadlineAt = started.AddSeconds(Input.DeadlineSeconds);
+        if (PetitionName is null)
+        {
+            Report(ApprovalStatuses.Pending);
+            try
+            {
+                var created = await Context.CallActivityAsync<PetitionRef>(
+                    nameof(CreatePetitionActivity),
+                    new CreatePetitionInput(Context.InstanceId, Input.Action, Input.UserId, Input.Reason, Input.RequestedBy, Input.Target?.DisplayName, Input.Access, Input.Access?.DurationSeconds),
+                    ApprovalOrchestrator.IndentRetry);
+                PetitionName = created.Name;
+            }
+            catch (TaskFailedException e)
+            {
+                return Finish(ApprovalStatuses.Failed, detail: "could not create the Indent petition: " + ApprovalOrchestrator.Describe(e));
+            }
+        }
+
+        Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
+        Cancel = Context.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel, CancellationToken.None);
+        var deadline = Context.CreateTimer(deadlineAt, outstanding);
+        var interval = TimeSpan.FromSeconds(Math.Max(1, Input.Continued?.IntervalSeconds ?? Input.PollInitialSeconds));
+        var cap = TimeSpan.FromSeconds(Math.Max(Input.PollInitialSeconds, Input.PollMaxSeconds));
+
+        for (var wait = 0; wait < ApprovalOrchestrator.MaxWaitsPerExecution; wait++)
+        {
+            var nextPoll = Context.CurrentUtcDateTime + interval;
+            if (nextPoll > deadlineAt)
+            {
+                nextPoll = deadlineAt;
+            }
+
+            Report(ApprovalStatuses.AwaitingApproval, nextPoll: nextPoll);
+            using var pollCancel = new CancellationTokenSource();
+            var poll = Context.CreateTimer(nextPoll, pollCancel.Token);
+            var winner = await Task.WhenAny(Decision, Cancel, deadline, poll);
+            if (winner != poll)
+            {
+                pollCancel.Cancel();
+            }
+
+            if (winner == Cancel)
+            {
+                var why = Cancel.Result?.Reason;
+                await CloseAsync("cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                return Finish(ApprovalStatuses.Cancelled, detail: string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
+            }
+
+            if (winner == Decision)
+            {
+                // The webhook is a hint, never proof. Listen again only now that this wait has completed.
+                Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
+            }
+            else if (winner == poll)
+            {
+                polls++;
+                interval = PollSchedule.Next(interval, cap);
+            }
+
+            var snapshot = await ReadAsync();
+            if (snapshot is { IsForeign: true })
+            {
+                return Finish(ApprovalStatuses.Failed, detail: "refused: " + snapshot.Refusal);
+            }
+
+            if (snapshot is { IsGranted: true })
+            {
+                if (Cancel.IsCompleted)
+                {
+                    // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
+                    var why = Cancel.Result?.Reason;
+                    return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                }
+
+                if (FourEyes.Refusal(Input, snapshot) is { } rule)
+                {
+                    await CloseAsync(rule, revokeGrant: true);
+                    return Finish(ApprovalStatuses.Denied, snapshot.ApprovedBy ?? snapshot.DecidedBy, rule);
+                }
+
+                Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
+                return await ActAsync(snapshot);
+            }
+
+            if (snapshot is { IsRefused: true })
+            {
+                return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
+            }
+
+            if (winner == deadline)
+            {
+                await CloseAsync("no decision before the deadline");
+                return Finish(ApprovalStatuses.Expired, detail: "no decision before the deadline");
+            }
+        }
+
+        // A long wait: start a fresh history, keeping the petition, the clock and any events not yet handled.
+        Context.ContinueAsNew(Input with { Continued = new ApprovalContinuation(PetitionName!, started, polls, (int)interval.TotalSeconds) }, preserveUnprocessedEvents: true);
+        return Finish(ApprovalStatuses.AwaitingApproval, detail: "continued as new");
+    }
+
+    /// <summary>Runs <paramref name="act"/> with retries: the first attempt follows the verify read directly (one Indent
+    /// read on the fast path); each retry waits, then reads the petition again and acts only if it is still granted.
+    /// Null when an attempt succeeded; otherwise the finished outcome (failed, or denied when the grant went away).</summary>
+    protected async Task<ApprovalResult?> AttemptAsync(string? decidedBy, string what, Func<Task> act)
+    {
+        ArgumentNullException.ThrowIfNull(act);
+        var delay = TimeSpan.FromSeconds(2);
+        string? lastError = null;
+        for (var attempt = 1; attempt <= ApprovalOrchestrator.ActionAttempts; attempt++)
+        {
+            if (attempt > 1)
+            {
+                await Context.CreateTimer(Context.CurrentUtcDateTime + delay, CancellationToken.None);
+                delay = TimeSpan.FromSeconds(Math.Min(30, delay.TotalSeconds * 2));
+                var again = await ReadAsync();
+                if (again is { IsForeign: true })
+                {
+                    return Finish(ApprovalStatuses.Failed, decidedBy, "refused: " + again.Refusal);
+                }
+
+                if (again is { IsRefused: true })
+                {
+                    return Finish(ApprovalStatuses.Denied, again.DecidedBy, $"petition {again.Phase} while the action was being retried; not acted on again");
+                }
+
+                if (again is { IsGranted: true } && FourEyes.Refusal(Input, again) is { } rule)
+                {
+                    await CloseAsync(rule, revokeGrant: true);
+                    return Finish(ApprovalStatuses.Denied, again.ApprovedBy ?? again.DecidedBy, rule);
+                }
+
+                if (again is not { IsGranted: true })
+                {
+                    // Indent unreachable (or not granted): never act unverified; this attempt is spent waiting.
+                    lastError = "the grant could not be verified again before retrying";
+                    continue;
+                }
+            }
+
+            try
+            {
+                await act();
+                return null;
+            }
+            catch (TaskFailedException e) when (!ApprovalOrchestrator.IsPermanent(e.FailureDetails))
+            {
+                lastError = ApprovalOrchestrator.Describe(e);
+            }
+            catch (TaskFailedException e)
+            {
+                return Finish(ApprovalStatuses.Failed, decidedBy, $"{what} failed: " + ApprovalOrchestrator.Describe(e));
+            }
+        }
+
+        return Finish(ApprovalStatuses.Failed, decidedBy, $"{what} failed: " + lastError);
+    }
+
+    /// <summary>The petition as Indent has it now; null when Indent could not be read (not a decision).</summary>
+    protected async Task<PetitionSnapshot?> ReadAsync()
+    {
+        try
+        {
+            return await Context.CallActivityAsync<PetitionSnapshot>(
+                nameof(GetPetitionActivity), new GetPetitionInput(PetitionName!, Context.InstanceId, Input.Action, Input.UserId, Input.ResourceId), ApprovalOrchestrator.IndentRetry);
+        }
+        catch (TaskFailedException)
+        {
+            // Indent unreachable for longer than the retries: not a decision. Keep waiting; the next poll tries again.
+            return null;
+        }
+    }
+
+    protected void Report(string status, DateTime? nextPoll = null, string? decidedBy = null, string? detail = null, DateTime? activeUntil = null) =>
+        Context.SetCustomStatus(new ApprovalProgressStatus
+        {
+            Status = status,
+            Petition = PetitionName,
+            ElapsedSeconds = (int)(Context.CurrentUtcDateTime - started).TotalSeconds,
+            PollCount = polls,
+            NextPollAt = nextPoll,
+            DecidedBy = decidedBy,
+            Detail = detail,
+            ActiveUntil = activeUntil,
+        });
+
+    protected ApprovalResult Finish(string status, string? decidedBy = null, string? detail = null, Actions.PasswordResetOutcome? result = null, AccessOutcome? access = null)
+    {
+        Report(status, decidedBy: decidedBy, detail: detail);
+        if (!Context.IsReplaying && status != ApprovalStatuses.AwaitingApproval)
+        {
+            // Recorded once per outcome: a replay re-runs this code but is not a new decision.
+            var tag = new KeyValuePair<string, object?>("status", status);
+            Telemetry.ApprovalsTelemetry.Finished.Add(1, tag);
+            Telemetry.ApprovalsTelemetry.TimeToDecision.Record((Context.CurrentUtcDateTime - started).TotalSeconds, tag);
+        }
+
+        return new ApprovalResult(status, PetitionName, decidedBy, detail, polls, Context.CurrentUtcDateTime, result, access);
+    }
+
+    protected async Task CloseAsync(string reason, bool revokeGrant = false)
+    {
+        try
+        {
+            await Context.CallActivityAsync(nameof(ClosePetitionActivity), new ClosePetitionInput(Context.InstanceId, PetitionName!, reason, revokeGrant), ApprovalOrchestrator.IndentRetry);
+        }
+        catch (TaskFailedException)
+        {
+            // Best effort: the workflow has ended either way and will never act on this petition.
+        }
+    }
+}
