@@ -33,6 +33,31 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Access_ListShowsProduction_RequestAutoApprove_PrintsSeedLines_EndsOnTime_Exit0()
+    {
+        var data = Repo.NewDataDirectory();
+        var env = TestSettings.Environment(data);
+
+        var list = await Cli.RunAsync(env, Timeout, "access", "list");
+        var result = await Cli.RunAsync(env, TimeSpan.FromSeconds(150), "access", "request", "--resource", "Production", "--reason", "to debug production", "--duration", "60", "--auto-approve");
+
+        Assert.True(list.ExitCode == 0, list.Output + list.Error);
+        Assert.StartsWith("Production", Assert.Single(list.Lines, l => l.Contains("production (environment)", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        var lines = result.Lines;
+        Assert.Matches(@"^⏵ Requested approval #local/[0-9a-f-]{36}$", lines[0]);
+        Assert.Contains("↳ Waiting for approval... (2s elapsed)", lines);
+        var granted = Array.IndexOf(lines, "✅ Granted");
+        Assert.True(granted > 0, result.Output);
+        Assert.Matches(@"^done: access to Production until \d\d:\d\d$", lines[granted + 1]);
+        Assert.Equal("access ended: the granted time is over", lines[^1]);
+        // From the local groups' own log: added once, removed once, at least 60 s apart.
+        var changes = Local.Actions.FileGroups.Log(data);
+        Assert.Equal([Local.Actions.FileGroups.Added, Local.Actions.FileGroups.Removed], changes.Select(c => c.Change));
+        Assert.True(changes[1].At - changes[0].At >= TimeSpan.FromSeconds(59.9), $"{changes[1].At - changes[0].At}");
+    }
+
+    [Fact]
     public async Task ResetPassword_ApiWithoutToken_UsageError_NamesTheVariable()
     {
         var result = await Cli.RunAsync(TestSettings.Environment(Repo.NewDataDirectory()), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", "http://127.0.0.1:9");

@@ -56,7 +56,7 @@ public sealed class EntraGroupMembership(HttpClient http, TokenCredential creden
         throw response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound
             ? new PermanentActivityFailureException(problem + (response.StatusCode == HttpStatusCode.Forbidden
                 ? " The app needs GroupMember.ReadWrite.All (docs/DEPLOY.md, step 3); role-assignable groups are refused on purpose."
-                : " Is the group id in APPROVALS_ACCESS_GROUPS right?"))
+                : " The group (APPROVALS_ACCESS_GROUPS) or the user does not exist in the directory."))
             : new HttpRequestException(problem, null, response.StatusCode);
     }
 }

@@ -41,21 +41,11 @@ public sealed partial class ApprovalsApi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (await NotReadyAsync(readiness, cancellationToken) is { } notReady)
-        {
-            return notReady;
-        }
-
-        var (caller, refused) = await CallerAuthentication.AuthenticateAsync(request.HttpContext, ApprovalsRoles.Request);
-        if (caller is null)
+        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
+        var (caller, body, refused) = await ReadStartAsync(request, ApiJsonContext.Default.AccessRequestBody, cancellationToken);
+        if (caller is null || body is null)
         {
             return refused!;
-        }
-
-        var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.AccessRequestBody, optional: false, cancellationToken);
-        if (body is null)
-        {
-            return bodyProblem!;
         }
 
         var errors = Validate(body);

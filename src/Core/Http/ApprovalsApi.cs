@@ -40,22 +40,11 @@ public sealed partial class ApprovalsApi(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (await NotReadyAsync(readiness, cancellationToken) is { } notReady)
-        {
-            return notReady;
-        }
-
-        var (caller, refused) = await CallerAuthentication.AuthenticateAsync(request.HttpContext, ApprovalsRoles.Request);
-        if (caller is null)
+        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
+        var (caller, body, refused) = await ReadStartAsync(request, ApiJsonContext.Default.PasswordResetBody, cancellationToken);
+        if (caller is null || body is null)
         {
             return refused!;
-        }
-
-        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
-        var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.PasswordResetBody, optional: false, cancellationToken);
-        if (body is null)
-        {
-            return bodyProblem!;
         }
 
         var errors = Validate(body);
@@ -108,6 +97,26 @@ public sealed partial class ApprovalsApi(
 
         logger.LogInformation("Approval {InstanceId} for user {UserId} asked for by {Requester}", instanceId, userId, caller.Email);
         return Accepted(request, instanceId);
+    }
+
+    /// <summary>What every start does first, in this order: 503 until the secrets can be read, then the caller's token
+    /// (<c>Approvals.Request</c>), then the body (JSON, at most <see cref="MaxBodyBytes"/>). The refusal when any fails.</summary>
+    async Task<(Caller? Caller, T? Body, ProblemHttpResult? Refused)> ReadStartAsync<T>(HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (await NotReadyAsync(readiness, cancellationToken) is { } notReady)
+        {
+            return (null, null, notReady);
+        }
+
+        var (caller, refused) = await CallerAuthentication.AuthenticateAsync(request.HttpContext, ApprovalsRoles.Request);
+        if (caller is null)
+        {
+            return (null, null, refused);
+        }
+
+        var (body, problem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, type, optional: false, cancellationToken);
+        return (caller, body, problem);
     }
 
     /// <summary>The Idempotency-Key header, if given once and well-formed; otherwise records the problem in <paramref name="errors"/>.</summary>

@@ -93,49 +93,66 @@ public static class CommandLine
                 return ExitCodes.Usage;
             }
 
-            var apiText = parse.GetValue(api);
-            Uri? apiUri = null;
-            if (apiText is not null && (!Uri.TryCreate(apiText, UriKind.Absolute, out apiUri) || (apiUri.Scheme != Uri.UriSchemeHttp && apiUri.Scheme != Uri.UriSchemeHttps)))
+            var connection = await ConnectionAsync(parse, new CallerOptions(api, key, asPerson, token, dataDir), parse.GetValue(cliAutoApprove), error);
+            if (connection is null)
             {
-                await error.WriteLineAsync("--api must be an http(s) URL, such as http://127.0.0.1:7071.");
                 return ExitCodes.Usage;
             }
 
-            if (apiUri is not null && parse.GetValue(cliAutoApprove))
-            {
-                await error.WriteLineAsync("--auto-approve needs the built-in host; leave out --api, or set an auto-approve rule on the host you run.");
-                return ExitCodes.Usage;
-            }
-
-            var bearer = parse.GetValue(token) ?? Environment.GetEnvironmentVariable(ResetPasswordClient.TokenVariable);
-            if (apiUri is not null && string.IsNullOrWhiteSpace(bearer))
-            {
-                await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ResetPasswordClient.TokenVariable} (docs/DEPLOY.md, step 4, shows how to get one).");
-                return ExitCodes.Usage;
-            }
-
-            if (apiUri is not null && parse.GetValue(asPerson) is not null)
-            {
-                await error.WriteLineAsync("--as needs the built-in host, which mints its own token; with --api, the token says who you are.");
-                return ExitCodes.Usage;
-            }
-
-            var person = parse.GetValue(asPerson) ?? Identity.LocalIssuer.DefaultPerson();
-            if (!IdentityCommands.IsEmail(person))
-            {
-                await error.WriteLineAsync("--as must be an email-like name, such as alice@local.");
-                return ExitCodes.Usage;
-            }
-
-            return await ResetPasswordClient.RunAsync(
-                new ResetPasswordClient.Options(who, why, apiUri, parse.GetValue(key), parse.GetValue(deadline), parse.GetValue(cliAutoApprove), parse.GetValue(dataDir), person, apiUri is null ? null : bearer),
+            return await ApprovalClient.RunAsync(
+                new ApprovalClient.Options(who, why, connection.Api, connection.Key, parse.GetValue(deadline), connection.AutoApprove, connection.DataDirectory, connection.As, connection.Token),
                 output, error, cancellationToken);
         });
         root.Add(reset);
+        root.Add(AccessCommands.Access(new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
         root.Add(IdentityCommands.Token(dataDir, output, error));
         root.Add(IdentityCommands.Users(dataDir, output, error));
 
         return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>The options every API command shares: where the API is and who calls it.</summary>
+    internal sealed record CallerOptions(Option<string?> Api, Option<string?> Key, Option<string?> As, Option<string?> Token, Option<string?> DataDirectory);
+
+    /// <summary>Reads and checks <paramref name="options"/>: a built-in host (no --api) mints a token for --as; --api needs
+    /// a token and takes no --as or --auto-approve. Null, after saying why on <paramref name="error"/>, when they disagree.</summary>
+    internal static async Task<ApprovalClient.Connection?> ConnectionAsync(ParseResult parse, CallerOptions options, bool autoApprove, TextWriter error)
+    {
+        var apiText = parse.GetValue(options.Api);
+        Uri? apiUri = null;
+        if (apiText is not null && (!Uri.TryCreate(apiText, UriKind.Absolute, out apiUri) || (apiUri.Scheme != Uri.UriSchemeHttp && apiUri.Scheme != Uri.UriSchemeHttps)))
+        {
+            await error.WriteLineAsync("--api must be an http(s) URL, such as http://127.0.0.1:7071.");
+            return null;
+        }
+
+        if (apiUri is not null && autoApprove)
+        {
+            await error.WriteLineAsync("--auto-approve needs the built-in host; leave out --api, or set an auto-approve rule on the host you run.");
+            return null;
+        }
+
+        var bearer = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApprovalClient.TokenVariable);
+        if (apiUri is not null && string.IsNullOrWhiteSpace(bearer))
+        {
+            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (docs/DEPLOY.md, step 4, shows how to get one).");
+            return null;
+        }
+
+        if (apiUri is not null && parse.GetValue(options.As) is not null)
+        {
+            await error.WriteLineAsync("--as needs the built-in host, which mints its own token; with --api, the token says who you are.");
+            return null;
+        }
+
+        var person = parse.GetValue(options.As) ?? Identity.LocalIssuer.DefaultPerson();
+        if (!IdentityCommands.IsEmail(person))
+        {
+            await error.WriteLineAsync("--as must be an email-like name, such as alice@local.");
+            return null;
+        }
+
+        return new ApprovalClient.Connection(apiUri, parse.GetValue(options.Key), apiUri is null ? null : bearer, parse.GetValue(options.DataDirectory), person, autoApprove);
     }
 
     static double? AutoApprove(ParseResult parse, Option<double?> option) =>

@@ -63,6 +63,9 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
                 // slot and be dequeued twice (harmless, but noisy), so benchmarks use Durable Functions' 5 minutes.
                 ControlQueueVisibilityTimeout = options.VisibilityTimeout,
                 WorkItemQueueVisibilityTimeout = options.VisibilityTimeout * 2,
+                // Partition leases in a table, owned by worker name: a host restarted after a crash (same machine, same
+                // name) takes its partitions back at once instead of waiting for blob leases it cannot renew to expire.
+                UseTablePartitionManagement = true,
                 LoggerFactory = loggerFactory,
             });
             await storage.CreateIfNotExistsAsync();

@@ -45,6 +45,18 @@ public sealed class BadInputTests(ITestOutputHelper output)
         Gen.String[0, 80].Select(s => "{\"userId\":\"" + ValidUser + "\",\"reason\":" + ValidReason + s.Replace("}", "", StringComparison.Ordinal)),
         Gen.Int[4097, 20_000].Select(n => $"{{\"userId\":\"{ValidUser}\",\"reason\":\"{new string('r', n)}\"}}"));
 
+    /// <summary>Access requests that must be refused: a bad resource, reason or duration, each alone, or no JSON object.</summary>
+    static readonly Gen<string> BadAccessBody = Gen.OneOf(
+        Gen.OneOf(
+            Gen.OneOfConst("null", "1", "[]", "{}", "\"\"", "\"   \"", "\"Stag\u0000ing\"", "\"\u202Eproduction\""),
+            Gen.String[1, 40].Where(s => !s.Trim().Equals("production", StringComparison.OrdinalIgnoreCase)).Select(Json),
+            Gen.Int[201, 2000].Select(n => Json(new string('p', n))))
+            .Select(resource => $$"""{"resource":{{resource}},"reason":"to debug production","durationSeconds":60}"""),
+        BadReason.Select(reason => $$"""{"resource":"Production","reason":{{reason}},"durationSeconds":60}"""),
+        Gen.OneOf(Gen.Int[int.MinValue, 59].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), Gen.Int[28_801, int.MaxValue].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), Gen.OneOfConst("\"60\"", "60.5", "[]", "true"))
+            .Select(duration => $$"""{"resource":"Production","reason":"x","durationSeconds":{{duration}}}"""),
+        Gen.String[0, 120].Where(s => !s.TrimStart().StartsWith('{')));
+
     static readonly Gen<string> BadId = Gen.OneOf(
         Gen.OneOfConst("..", "../../etc/passwd", "%2e%2e%2f%2e%2e", "reset-password-123-0123456789ABCDEF", "reset-password--0123456789abcdef", "' OR 1=1 --", "<script>", "nul", "reset-password-123-0123456789abcdef0"),
         Gen.String[1, 200],
@@ -80,6 +92,12 @@ public sealed class BadInputTests(ITestOutputHelper output)
             await Expect4xxProblem(request, "POST body " + body[..Math.Min(80, body.Length)]);
         }, iter: iterations, threads: 4, seed: "0N0XIzNsQ0O2");
 
+        await BadAccessBody.SampleAsync(async body =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/access-requests") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            await Expect4xxProblem(request, "POST access " + body[..Math.Min(80, body.Length)]);
+        }, iter: iterations / 2, threads: 4, seed: "0N0XIzNsQ0O2");
+
         await BadId.SampleAsync(async id =>
         {
             var escaped = Uri.EscapeDataString(id);
@@ -106,7 +124,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
 
         var secretsFound = await driver.ScanForSecretsAsync();
         // CsCheck runs each generator `iter` times: at least that many requests must have been answered.
-        var promised = iterations + (iterations / 2);
+        var promised = iterations + (2 * (iterations / 2));
         Figures.Record(output, "bad input", "requests with bad input answered (table + CsCheck-generated)", sent, $">= {promised}", sent >= promised);
         Figures.Record(output, "secrets", "secrets found (bad-input run)", secretsFound, "0", secretsFound == 0);
         Figures.Record(output, "bad input", "answered other than 4xx problem+json", failures.Count, "0", failures.IsEmpty);

@@ -35,6 +35,24 @@ public static class ApiDriver
         return (http ?? host.Http).SendAsync(request);
     }
 
+    /// <summary>Asks for time-boxed access (202 expected) as <paramref name="http"/> (default: the helpdesk caller).</summary>
+    public static async Task<string> StartAccessAsync(this TestHost host, int seconds, string resource = "Production", HttpClient? http = null, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/access-requests")
+        {
+            Content = JsonContent.Create(new AccessRequestBody { Resource = resource, Reason = "to debug production", DurationSeconds = seconds }, ApiJsonContext.Default.AccessRequestBody),
+        };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await (http ?? host.Http).SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+    }
+
     /// <summary>Makes sure the local directory knows <paramref name="userId"/> (as <c>{id}@local</c>), as a test's users must exist.</summary>
     public static void Know(this TestHost host, string userId)
     {

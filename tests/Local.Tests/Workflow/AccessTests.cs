@@ -22,13 +22,8 @@ public sealed class AccessTests
     static Task<TestHost> StartHostAsync() =>
         TestHost.StartAsync(new() { [AccessOptions.MinSecondsSetting] = "1" });
 
-    static async Task<string> RequestAsync(TestHost host, HttpClient caller, int seconds, string resource = "Production", string? key = null)
-    {
-        using var response = await PostAsync(caller, $$"""{"resource":"{{resource}}","reason":"to debug production","durationSeconds":{{seconds}}}""", key);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
-    }
+    static Task<string> RequestAsync(TestHost host, HttpClient caller, int seconds, string resource = "Production", string? key = null) =>
+        host.StartAccessAsync(seconds, resource, caller, key);
 
     static async Task<HttpResponseMessage> PostAsync(HttpClient caller, string json, string? key = null)
     {

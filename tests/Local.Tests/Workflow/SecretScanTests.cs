@@ -13,8 +13,12 @@ public sealed class SecretScanTests
     [Fact]
     public async Task AfterEveryOutcome_NoSecretAnywhere()
     {
-        await using var host = await TestHost.StartAsync(new() { ["APPROVALS_POLL_INITIAL_SECONDS"] = "1", ["APPROVALS_POLL_MAX_SECONDS"] = "1" });
-        host.Emulator.SetRules([new Approvals.Local.Emulator.DecisionRule("action:reset-password:scan-ok*", Approvals.Local.Emulator.DecisionRule.Approve, 0.2)]);
+        await using var host = await TestHost.StartAsync(new() { ["APPROVALS_POLL_INITIAL_SECONDS"] = "1", ["APPROVALS_POLL_MAX_SECONDS"] = "1", [AccessOptions.MinSecondsSetting] = "1" });
+        host.Emulator.SetRules(
+        [
+            new Approvals.Local.Emulator.DecisionRule("action:reset-password:scan-ok*", Approvals.Local.Emulator.DecisionRule.Approve, 0.2),
+            new Approvals.Local.Emulator.DecisionRule("environment:production", Approvals.Local.Emulator.DecisionRule.Approve, 0.2),
+        ]);
         var ids = new Dictionary<string, string>
         {
             [ApprovalStatuses.Completed] = await host.StartResetAsync("scan-ok-1"),
@@ -22,6 +26,7 @@ public sealed class SecretScanTests
             [ApprovalStatuses.Denied] = await host.StartResetAsync("scan-denied"),
             [ApprovalStatuses.Cancelled] = await host.StartResetAsync("scan-cancelled"),
             [ApprovalStatuses.Expired] = await host.StartResetAsync("scan-expired", deadlineSeconds: 5),
+            ["completed-access"] = await host.StartAccessAsync(seconds: 1), // the second workflow: granted, then ended by its timer
         };
         var denied = await host.WaitForPetitionAsync(ids[ApprovalStatuses.Denied]);
         await host.Indent.DenyAsync(denied.Petition!, "no");

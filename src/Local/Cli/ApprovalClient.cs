@@ -10,45 +10,64 @@ using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Cli;
 
-/// <summary>The quickstart in a terminal: request a password reset, print the seed's progress lines while the
-/// durable workflow waits, print the outcome, exit with a code that says it.</summary>
-public static class ResetPasswordClient
+/// <summary>The quickstart in a terminal: request a password reset (or time-boxed access), print the seed's progress
+/// lines while the durable workflow waits, print the outcome, exit with a code that says it.</summary>
+public static class ApprovalClient
 {
-    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null);
+    /// <summary>What to ask for: a password reset for <paramref name="User"/>, or, with <paramref name="Access"/>, access to a
+    /// resource.</summary>
+    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null, AccessAsk? Access = null);
+
+    /// <summary>Time-boxed access: the resource (id or display name) and for how long.</summary>
+    public sealed record AccessAsk(string Resource, int? DurationSeconds);
 
     /// <summary>The environment variable that holds the caller's bearer token for <c>--api</c>.</summary>
     public const string TokenVariable = "APPROVALS_TOKEN";
 
-    public static async Task<int> RunAsync(Options options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(Options options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        return WithApiAsync(new Connection(options.Api, options.Key, options.Token, options.DataDirectory, options.As, options.AutoApprove), error,
+            (http, root, host) => RequestAndWaitAsync(http, root, options, host, output, error, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Where the API is and who calls it: <paramref name="Api"/> with <paramref name="Token"/>, or (no API) a
+    /// built-in host for this command, whose own issuer mints a token for <paramref name="As"/>.</summary>
+    public sealed record Connection(Uri? Api, string? Key, string? Token, string? DataDirectory, string? As, bool AutoApprove = false);
+
+    /// <summary>Runs <paramref name="work"/> against the API: the one given, or a built-in host started for it and stopped
+    /// after. Unreachable APIs and hosts that cannot start end with their exit codes.</summary>
+    public static async Task<int> WithApiAsync(Connection connection, TextWriter error, Func<HttpClient, Uri, RunningHost?, Task<int>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(work);
         RunningHost? host = null;
         try
         {
-            var api = options.Api;
-            var token = options.Token;
+            var api = connection.Api;
+            var token = connection.Token;
             if (api is null)
             {
                 host = await LocalHost.StartAsync(new LocalHostOptions
                 {
                     Port = 0,
-                    DataDirectory = options.DataDirectory,
-                    AutoApproveSeconds = options.AutoApprove ? CommandLine.DefaultAutoApproveSeconds : null,
+                    DataDirectory = connection.DataDirectory,
+                    AutoApproveSeconds = connection.AutoApprove ? CommandLine.DefaultAutoApproveSeconds : null,
                     LogLevel = LogLevel.Warning,
                 }, cancellationToken);
                 api = host.BaseAddress;
-                token = host.MintToken(options.As ?? Identity.LocalIssuer.DefaultPerson());
+                token = host.MintToken(connection.As ?? Identity.LocalIssuer.DefaultPerson());
             }
 
             var root = new Uri(api.ToString().TrimEnd('/') + "/");
             using var http = new HttpClient { BaseAddress = root, Timeout = TimeSpan.FromSeconds(30) };
-            if (options.Key is not null)
+            if (connection.Key is not null)
             {
-                http.DefaultRequestHeaders.Add("x-functions-key", options.Key);
+                http.DefaultRequestHeaders.Add("x-functions-key", connection.Key);
             }
 
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-
-            return await RequestAndWaitAsync(http, root, options, host, output, error, cancellationToken);
+            return await work(http, root, host);
         }
         catch (HttpRequestException e)
         {
@@ -72,10 +91,15 @@ public static class ResetPasswordClient
     static async Task<int> RequestAndWaitAsync(HttpClient http, Uri root, Options options, RunningHost? host, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/password-resets")
-        {
-            Content = JsonContent.Create(new PasswordResetBody { UserId = options.User, Reason = options.Reason, DeadlineSeconds = options.DeadlineSeconds }, ApiJsonContext.Default.PasswordResetBody),
-        };
+        using var request = options.Access is { } ask
+            ? new HttpRequestMessage(HttpMethod.Post, "api/access-requests")
+            {
+                Content = JsonContent.Create(new AccessRequestBody { Resource = ask.Resource, Reason = options.Reason, DurationSeconds = ask.DurationSeconds, DeadlineSeconds = options.DeadlineSeconds }, ApiJsonContext.Default.AccessRequestBody),
+            }
+            : new HttpRequestMessage(HttpMethod.Post, "api/password-resets")
+            {
+                Content = JsonContent.Create(new PasswordResetBody { UserId = options.User, Reason = options.Reason, DeadlineSeconds = options.DeadlineSeconds }, ApiJsonContext.Default.PasswordResetBody),
+            };
         // One key per run: if this POST is retried (by us or a proxy) it cannot start a second approval.
         request.Headers.Add(ApprovalsApi.IdempotencyKeyHeader, Guid.NewGuid().ToString("N"));
         using var started = await http.SendAsync(request, cancellationToken);
@@ -91,6 +115,7 @@ public static class ResetPasswordClient
         var statusPath = "api/approvals/" + Uri.EscapeDataString(body.Id);
         var announced = false;
         var granted = false;
+        var active = false;
         var nextWaitingLine = 2;
         try
         {
@@ -113,7 +138,7 @@ public static class ResetPasswordClient
                     announced = true;
                 }
 
-                if (!granted && view.Status is ApprovalStatuses.Approved or ApprovalStatuses.Completed)
+                if (!granted && view.Status is ApprovalStatuses.Approved or ApprovalStatuses.Completed or ApprovalStatuses.Active)
                 {
                     await output.WriteLineAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Granted));
                     granted = true;
@@ -121,6 +146,24 @@ public static class ResetPasswordClient
 
                 switch (view.Status)
                 {
+                    case ApprovalStatuses.Active when !active:
+                        active = true;
+                        await AnnounceAccessAsync(view, output);
+                        if (host is null)
+                        {
+                            return ExitCodes.Done; // a running host keeps the access, and ends it on time, without us
+                        }
+
+                        await output.WriteLineAsync($"↳ This command runs the host that ends the access: keep it open until then, or press Ctrl+C to end it now.");
+                        break;
+                    case ApprovalStatuses.Completed when options.Access is not null:
+                        if (!active)
+                        {
+                            await AnnounceAccessAsync(view, output);
+                        }
+
+                        await output.WriteLineAsync("access ended: " + (view.Access?.EndedBecause ?? view.Detail));
+                        return ExitCodes.Done;
                     case ApprovalStatuses.Completed:
                         await output.WriteLineAsync();
                         await output.WriteLineAsync($"done: password reset user:{options.User}");
@@ -153,8 +196,13 @@ public static class ResetPasswordClient
                 }
 
                 await output.FlushAsync(cancellationToken);
-                await Task.Delay(host is null ? 500 : 100, cancellationToken);
+                await Task.Delay(host is null || active ? 500 : 100, cancellationToken);
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && active && host is not null)
+        {
+            // Ctrl+C while the built-in host holds the access: end it now, so no membership outlives this command.
+            return await EndAccessAsync(http, statusPath, host, body.Id, output, error);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -163,6 +211,34 @@ public static class ResetPasswordClient
                 : "Stopped; the built-in host stops with this command, so the approval stops too.");
             return ExitCodes.Interrupted;
         }
+    }
+
+    static async Task AnnounceAccessAsync(ApprovalView view, TextWriter output)
+    {
+        await output.WriteLineAsync();
+        var until = view.Access?.ActiveUntil is { } at ? new DateTimeOffset(at, TimeSpan.Zero).ToLocalTime().ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture) : "?";
+        await output.WriteLineAsync($"done: access to {view.Access?.ResourceName ?? view.Access?.Resource} until {until}");
+    }
+
+    /// <summary>Ends active access early (a cancel, as the requester) and waits, bounded, until the membership is gone.</summary>
+    static async Task<int> EndAccessAsync(HttpClient http, string statusPath, RunningHost host, string id, TextWriter output, TextWriter error)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var cancel = await http.PostAsJsonAsync(statusPath + "/cancel", new CancelBody { Reason = "ended from the command line" }, ApiJsonContext.Default.CancelBody, bound.Token);
+        var client = (Microsoft.DurableTask.Client.DurableTaskClient)host.Services.GetService(typeof(Microsoft.DurableTask.Client.DurableTaskClient))!;
+        try
+        {
+            await client.WaitForInstanceCompletionAsync(id, bound.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("The access could not be ended in 30 s; with the in-memory engine it ends with this process, unremoved. Check the local groups log.");
+            return ExitCodes.Failed;
+        }
+
+        var view = await http.GetFromJsonAsync(statusPath, ApiJsonContext.Default.ApprovalView, CancellationToken.None);
+        await output.WriteLineAsync("access ended: " + (view?.Access?.EndedBecause ?? view?.Detail));
+        return ExitCodes.Done;
     }
 
     /// <summary>The requester collects the temporary password: shown here once, then destroyed on the server.</summary>
