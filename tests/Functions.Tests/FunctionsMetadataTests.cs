@@ -99,7 +99,7 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void HostJson_TaskHubFromSetting_QueuePollingTunedForPromptApprovals()
+    public void HostJson_TaskHubFromSetting_QueuePollingTunedForPromptApprovals_TablePartitions()
     {
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         var durable = host.RootElement.GetProperty("extensions").GetProperty("durableTask");
@@ -107,6 +107,8 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("%TASKHUB_NAME%", durable.GetProperty("hubName").GetString());
         Assert.Equal("AzureStorage", durable.GetProperty("storageProvider").GetProperty("type").GetString());
         Assert.True(TimeSpan.Parse(durable.GetProperty("storageProvider").GetProperty("maxQueuePollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= TimeSpan.FromSeconds(2));
+        // As the local host's engine does: partitions leased through a table, so a restarted worker takes its own back at once.
+        Assert.True(durable.GetProperty("storageProvider").GetProperty("useTablePartitionManagement").GetBoolean());
     }
 
     [Fact]

@@ -31,6 +31,10 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
     public static bool IsPermanent(TaskFailureDetails failure) =>
         failure?.ErrorType == typeof(PermanentActivityFailureException).FullName;
 
+    /// <summary>The least time between two petition reads prompted by webhook hints: hints in between (Indent's retries
+    /// and duplicates, or a flood of validly signed ones) are answered by one read at its end, not one read each.</summary>
+    public static readonly TimeSpan HintSpacing = TimeSpan.FromSeconds(1);
+
     /// <summary>Waits per execution before continuing as new, which keeps the history of a days-long wait bounded.</summary>
     public const int MaxWaitsPerExecution = 200;
 

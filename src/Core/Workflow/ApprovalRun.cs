@@ -53,76 +53,114 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
         var interval = TimeSpan.FromSeconds(Math.Max(1, Input.Continued?.IntervalSeconds ?? Input.PollInitialSeconds));
         var cap = TimeSpan.FromSeconds(Math.Max(Input.PollInitialSeconds, Input.PollMaxSeconds));
 
-        for (var wait = 0; wait < ApprovalOrchestrator.MaxWaitsPerExecution; wait++)
+        // One poll timer at a time, kept across hints it does not need to move; a burst of hints (Indent's retries and
+        // duplicates, or a flood of validly signed ones) reads the petition at most once per ApprovalOrchestrator.HintSpacing.
+        Task? poll = null;
+        CancellationTokenSource? pollCancel = null;
+        DateTime pollAt = default;
+        DateTime? lastHintRead = null, hintReadDue = null;
+        try
         {
-            var nextPoll = Context.CurrentUtcDateTime + interval;
-            if (nextPoll > deadlineAt)
+            for (var wait = 0; wait < ApprovalOrchestrator.MaxWaitsPerExecution; wait++)
             {
-                nextPoll = deadlineAt;
-            }
-
-            Report(ApprovalStatuses.AwaitingApproval, nextPoll: nextPoll);
-            using var pollCancel = new CancellationTokenSource();
-            var poll = Context.CreateTimer(nextPoll, pollCancel.Token);
-            var winner = await Task.WhenAny(Decision, Cancel, deadline, poll);
-            if (winner != poll)
-            {
-                pollCancel.Cancel();
-            }
-
-            if (winner == Cancel)
-            {
-                var why = Cancel.Result?.Reason;
-                await CloseAsync("cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
-                return Finish(ApprovalStatuses.Cancelled, detail: string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
-            }
-
-            if (winner == Decision)
-            {
-                // The webhook is a hint, never proof. Listen again only now that this wait has completed.
-                Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
-            }
-            else if (winner == poll)
-            {
-                polls++;
-                interval = PollSchedule.Next(interval, cap);
-            }
-
-            var snapshot = await ReadAsync();
-            if (snapshot is { IsForeign: true })
-            {
-                return Finish(ApprovalStatuses.Failed, detail: "refused: " + snapshot.Refusal);
-            }
-
-            if (snapshot is { IsGranted: true })
-            {
-                if (Cancel.IsCompleted)
+                var due = Context.CurrentUtcDateTime + interval;
+                if (due > deadlineAt)
                 {
-                    // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
+                    due = deadlineAt;
+                }
+
+                if (hintReadDue is { } hinted && hinted < due)
+                {
+                    due = hinted;
+                }
+
+                if (poll is null || due < pollAt)
+                {
+                    pollCancel?.Cancel();
+                    pollCancel?.Dispose();
+                    pollCancel = new CancellationTokenSource();
+                    pollAt = due;
+                    poll = Context.CreateTimer(due, pollCancel.Token);
+                }
+
+                Report(ApprovalStatuses.AwaitingApproval, nextPoll: pollAt);
+                var winner = await Task.WhenAny(Decision, Cancel, deadline, poll);
+                if (winner == Cancel)
+                {
                     var why = Cancel.Result?.Reason;
-                    return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                    await CloseAsync("cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                    return Finish(ApprovalStatuses.Cancelled, detail: string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
                 }
 
-                if (FourEyes.Refusal(Input, snapshot) is { } rule)
+                if (winner == Decision)
                 {
-                    await CloseAsync(rule, revokeGrant: true);
-                    return Finish(ApprovalStatuses.Denied, snapshot.ApprovedBy ?? snapshot.DecidedBy, rule);
+                    // The webhook is a hint, never proof. Listen again only now that this wait has completed.
+                    Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
+                    if (lastHintRead is { } last && Context.CurrentUtcDateTime < last + ApprovalOrchestrator.HintSpacing)
+                    {
+                        hintReadDue ??= last + ApprovalOrchestrator.HintSpacing; // read once at the end of the spacing, whatever else arrives
+                        continue;
+                    }
+
+                    lastHintRead = Context.CurrentUtcDateTime;
+                }
+                else if (winner == poll)
+                {
+                    poll = null;
+                    if (hintReadDue is { } hinted2 && pollAt >= hinted2)
+                    {
+                        hintReadDue = null;
+                        lastHintRead = Context.CurrentUtcDateTime; // a deferred hint's read, not a step of the backoff
+                    }
+                    else
+                    {
+                        polls++;
+                        interval = PollSchedule.Next(interval, cap);
+                    }
                 }
 
-                Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
-                return await ActAsync(snapshot);
-            }
+                var snapshot = await ReadAsync();
+                if (snapshot is { IsForeign: true })
+                {
+                    return Finish(ApprovalStatuses.Failed, detail: "refused: " + snapshot.Refusal);
+                }
 
-            if (snapshot is { IsRefused: true })
-            {
-                return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
-            }
+                if (snapshot is { IsGranted: true })
+                {
+                    if (Cancel.IsCompleted)
+                    {
+                        // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
+                        var why = Cancel.Result?.Reason;
+                        return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                    }
 
-            if (winner == deadline)
-            {
-                await CloseAsync("no decision before the deadline");
-                return Finish(ApprovalStatuses.Expired, detail: "no decision before the deadline");
+                    if (FourEyes.Refusal(Input, snapshot) is { } rule)
+                    {
+                        await CloseAsync(rule, revokeGrant: true);
+                        return Finish(ApprovalStatuses.Denied, snapshot.ApprovedBy ?? snapshot.DecidedBy, rule);
+                    }
+
+                    pollCancel?.Cancel(); // no poll while acting (for access: while holding, for hours)
+                    Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
+                    return await ActAsync(snapshot);
+                }
+
+                if (snapshot is { IsRefused: true })
+                {
+                    return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
+                }
+
+                if (winner == deadline)
+                {
+                    await CloseAsync("no decision before the deadline");
+                    return Finish(ApprovalStatuses.Expired, detail: "no decision before the deadline");
+                }
             }
+        }
+        finally
+        {
+            pollCancel?.Cancel();
+            pollCancel?.Dispose();
         }
 
         // A long wait: start a fresh history, keeping the petition, the clock and any events not yet handled.

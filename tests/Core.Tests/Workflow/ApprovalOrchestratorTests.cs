@@ -291,7 +291,9 @@ public sealed class ApprovalOrchestratorTests
         var run = h.Start();
 
         h.Webhook("access/approve");
+        h.Now += ApprovalOrchestrator.HintSpacing;
         h.Webhook("access/grant");
+        h.Now += ApprovalOrchestrator.HintSpacing;
         h.Webhook("access/grant");
         var result = await run;
 
@@ -299,6 +301,36 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(3, h.CallsTo(nameof(GetPetitionActivity)));
         Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
         Assert.Equal(0, result.PollCount);
+    }
+
+    [Fact]
+    public async Task RunAsync_BurstOfWebhooks_OneReadNow_OneAtTheEndOfTheSpacing_NotOneEach()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("open"));
+        h.Reads.Enqueue(() => Snapshot("granted"));
+        var run = h.Start();
+        var pollsBefore = h.Timers.Count;
+
+        h.Webhook("access/grant");
+        for (var i = 0; i < 50; i++)
+        {
+            h.Webhook("access/grant"); // the same instant: duplicates, retries, or a flood
+        }
+
+        var readsDuringBurst = h.CallsTo(nameof(GetPetitionActivity));
+        var timersForTheBurst = h.Timers.Count - pollsBefore;
+        Assert.False(run.IsCompleted);
+        Assert.Equal(h.Now + ApprovalOrchestrator.HintSpacing, h.CurrentPoll.FireAt);
+        h.FirePoll();
+        var result = await run;
+
+        Assert.Equal(1, readsDuringBurst);
+        Assert.Equal(1, timersForTheBurst); // one deferred read, not a timer per hint
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal(2, h.CallsTo(nameof(GetPetitionActivity)));
+        Assert.Equal(0, result.PollCount); // the deferred read is not a step of the poll backoff
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
     }
 
     [Theory]
