@@ -73,47 +73,78 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             return Finish(ApprovalStatuses.Completed, granted.DecidedBy, "access ended: " + ended, access: outcome with { EndedAt = Context.CurrentUtcDateTime });
         }
 
-        /// <summary>Waits while access is active; returns why it ended.</summary>
+        /// <summary>Waits while access is active; returns why it ended. As while waiting for the decision, a burst of webhook
+        /// hints reads the petition once per <see cref="ApprovalOrchestrator.HintSpacing"/>, and one poll timer is kept.</summary>
         async Task<string> HoldAsync(DateTime until, string? decidedBy)
         {
             using var endCancel = new CancellationTokenSource();
             var end = Context.CreateTimer(until, endCancel.Token);
             var interval = TimeSpan.FromSeconds(Math.Max(Input.PollMaxSeconds, Math.Ceiling((until - Context.CurrentUtcDateTime).TotalSeconds / MaxActivePolls)));
-            while (true)
+            Task? poll = null;
+            CancellationTokenSource? pollCancel = null;
+            DateTime pollAt = default;
+            DateTime? lastRead = null, readDue = null;
+            try
             {
-                var nextPoll = Context.CurrentUtcDateTime + interval;
-                Report(ApprovalStatuses.Active, nextPoll < until ? nextPoll : null, decidedBy, $"access to {Access.ResourceName} until {until:u}", until);
-                using var pollCancel = new CancellationTokenSource();
-                var poll = nextPoll < until ? Context.CreateTimer(nextPoll, pollCancel.Token) : end;
-                var winner = await Task.WhenAny(end, Cancel, Decision, poll);
-                if (winner != poll)
+                while (true)
                 {
-                    pollCancel.Cancel();
-                }
+                    var due = Context.CurrentUtcDateTime + interval;
+                    if (readDue is { } deferred && deferred < due)
+                    {
+                        due = deferred;
+                    }
 
-                if (winner == end)
-                {
-                    return "the granted time is over";
-                }
+                    if (due < until && (poll is null || due < pollAt))
+                    {
+                        pollCancel?.Cancel();
+                        pollCancel?.Dispose();
+                        pollCancel = new CancellationTokenSource();
+                        pollAt = due;
+                        poll = Context.CreateTimer(due, pollCancel.Token);
+                    }
 
-                if (winner == Cancel)
-                {
-                    endCancel.Cancel();
-                    var request = Cancel.Result;
-                    return "ended early" + (request?.By is { } by ? " by " + by : "") + (string.IsNullOrWhiteSpace(request?.Reason) ? "" : ": " + request.Reason);
-                }
+                    Report(ApprovalStatuses.Active, poll is null ? null : pollAt, decidedBy, $"access to {Access.ResourceName} until {until:u}", until);
+                    var winner = poll is null ? await Task.WhenAny(end, Cancel, Decision) : await Task.WhenAny(end, Cancel, Decision, poll);
+                    if (winner == end)
+                    {
+                        return "the granted time is over";
+                    }
 
-                if (winner == Decision)
-                {
-                    Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
-                }
+                    if (winner == Cancel)
+                    {
+                        endCancel.Cancel();
+                        var request = Cancel.Result;
+                        return "ended early" + (request?.By is { } by ? " by " + by : "") + (string.IsNullOrWhiteSpace(request?.Reason) ? "" : ": " + request.Reason);
+                    }
 
-                var now = await ReadAsync();
-                if (now is { IsForeign: true } or { IsRefused: true })
-                {
-                    endCancel.Cancel();
-                    return now.IsForeign ? "refused: " + now.Refusal : $"the grant was {now.Phase} in Indent";
+                    if (winner == Decision)
+                    {
+                        Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
+                        if (lastRead is { } last && Context.CurrentUtcDateTime < last + ApprovalOrchestrator.HintSpacing)
+                        {
+                            readDue ??= last + ApprovalOrchestrator.HintSpacing;
+                            continue;
+                        }
+                    }
+                    else
+                    {
+                        poll = null;
+                        readDue = null;
+                    }
+
+                    lastRead = Context.CurrentUtcDateTime;
+                    var now = await ReadAsync();
+                    if (now is { IsForeign: true } or { IsRefused: true })
+                    {
+                        endCancel.Cancel();
+                        return now.IsForeign ? "refused: " + now.Refusal : $"the grant was {now.Phase} in Indent";
+                    }
                 }
+            }
+            finally
+            {
+                pollCancel?.Cancel();
+                pollCancel?.Dispose();
             }
         }
 

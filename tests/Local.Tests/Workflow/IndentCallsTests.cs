@@ -33,4 +33,40 @@ public sealed class IndentCallsTests
         Assert.Equal(1, Delta("petitions.get"));
         Assert.Equal(3, after.Sum(c => c.Value) - before.Sum(c => c.Value));
     }
+
+    [Theory]
+    [InlineData("waiting")]
+    [InlineData("active")]
+    public async Task FloodOfValidHints_ReadsThePetitionAboutOncePerSecond_NotOncePerHint(string phase)
+    {
+        await using var host = await TestHost.StartAsync(new() { ["APPROVALS_POLL_INITIAL_SECONDS"] = "60", ["APPROVALS_POLL_MAX_SECONDS"] = "60", [AccessOptions.MinSecondsSetting] = "1" });
+        var id = await host.StartAccessAsync(seconds: 3600);
+        var petition = (await host.WaitForPetitionAsync(id)).Petition!;
+        if (phase == "active")
+        {
+            host.Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve }, "mary@acme.test");
+            await host.WaitForStatusAsync(id, ApprovalStatuses.Active);
+        }
+
+        var before = new Dictionary<string, long>(EmulatorEndpoints.CallCounts);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var hint = new IndentEvent
+        {
+            EventType = IndentEventTypes.Grant,
+            Meta = new ObjectMeta { Labels = new Dictionary<string, string> { [IndentLabels.Petition] = petition } },
+            Resources = [new Resource { Kind = "environment", Id = "production", Labels = new Dictionary<string, string> { [WorkflowLabels.Instance] = id } }],
+        };
+        await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
+        {
+            using var accepted = await host.SendWebhookAsync(hint);
+            Assert.Equal(System.Net.HttpStatusCode.OK, accepted.StatusCode);
+        });
+        // A workflow handles its events in order: once it reports the cancel, every hint before it has been handled.
+        (await host.Http.PostAsync($"api/approvals/{id}/cancel", null)).Dispose();
+        var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status), 60_000);
+        var reads = EmulatorEndpoints.CallCounts.GetValueOrDefault("petitions.get") - before.GetValueOrDefault("petitions.get");
+
+        Assert.Equal(phase == "active" ? ApprovalStatuses.Completed : ApprovalStatuses.Cancelled, done.Status);
+        Assert.True(reads <= 2 + (long)Math.Ceiling(clock.Elapsed.TotalSeconds), $"{reads} reads for 200 hints in {clock.Elapsed.TotalSeconds:0.0} s");
+    }
 }
