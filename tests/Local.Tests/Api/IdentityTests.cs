@@ -32,6 +32,8 @@ public sealed class AuthenticationTests(RefusalHost fixture) : IClassFixture<Ref
     public static TheoryData<string, string> Routes => new()
     {
         { "POST", "api/password-resets" },
+        { "GET", "api/resources" },
+        { "POST", "api/access-requests" },
         { "GET", $"api/approvals/{SomeId}" },
         { "POST", $"api/approvals/{SomeId}/cancel" },
         { "GET", $"api/approvals/{SomeId}/history" },
