@@ -125,6 +125,8 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
         Assert.Equal([Approvals.Local.Actions.FileGroups.Added, Approvals.Local.Actions.FileGroups.Removed], changes.Select(c => c.Change));
         var late = changes[1].At - restarting;
         output.WriteLine($"membership removed {late.TotalSeconds:0.0} s after the restart began (the grant ended {(restarting - new DateTimeOffset(DateTime.SpecifyKind(activeUntil, DateTimeKind.Utc))).TotalSeconds:0.0} s before it)");
-        Assert.True(late < TimeSpan.FromSeconds(10), $"removed {late.TotalSeconds:0.0} s after the restart began");
+        // Usually 2-3 s (the restarted host takes its partition back at once); when the killed host's table lease must
+        // run out first, up to its 30 s lease interval (measured once: 24.6 s). Never the timer's own hours.
+        Assert.True(late < TimeSpan.FromSeconds(45), $"removed {late.TotalSeconds:0.0} s after the restart began");
     }
 }
