@@ -23,6 +23,7 @@ public sealed class BenchHost : IAsyncDisposable
     readonly ConcurrentDictionary<string, TaskCompletionSource<string>> petitions = new(StringComparer.Ordinal);
 
     public HttpClient Http { get; }
+    public IServiceProvider Services => host.Services;
     public string DataDirectory { get; }
     public string Engine { get; }
     public IndentEmulator Emulator { get; }

@@ -9,8 +9,10 @@ var smoke = new Option<bool>("--smoke") { Description = "One-minute functional s
 var engines = new Option<string>("--engines") { Description = "memory, azurite or both.", DefaultValueFactory = _ => "both" };
 var output = new Option<string?>("--output") { Description = "Write the markdown report here too." };
 var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
-var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls (repeatable)." };
+var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls, storage (repeatable)." };
 var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it)." };
+var set = new Option<string[]>("--set") { Description = "Storage scenario only: also measure the host with these settings, KEY=VALUE[,KEY=VALUE…] (repeatable: one variant each)." };
+root.Add(set);
 root.Add(smoke);
 root.Add(engines);
 root.Add(output);
@@ -27,7 +29,26 @@ root.SetAction(async parse =>
     }
 
     var selected = parse.GetValue(only) is { Length: > 0 } o ? o.ToHashSet(StringComparer.OrdinalIgnoreCase) : null;
-    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected, parse.GetValue(commit));
+    var variants = new List<Dictionary<string, string?>>();
+    foreach (var variant in parse.GetValue(set) ?? [])
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var pair in variant.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at < 1)
+            {
+                Console.Error.WriteLine($"--set takes KEY=VALUE[,KEY=VALUE…], not '{variant}'");
+                return 1;
+            }
+
+            settings[pair[..at]] = pair[(at + 1)..];
+        }
+
+        variants.Add(settings);
+    }
+
+    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected, parse.GetValue(commit), variants);
     Console.WriteLine(report.Markdown);
     var path = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", parse.GetValue(smoke) ? "smoke.md" : "report.md");
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -70,7 +91,7 @@ namespace Approvals.Bench
             return $"{RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores ({cpu}), {F(memory, "0")} GiB, .NET {Environment.Version}";
         }
 
-        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null, string? commit = null)
+        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null, string? commit = null, IReadOnlyList<Dictionary<string, string?>>? storageVariants = null)
         {
             bool Run(string scenario) => only is null || only.Contains(scenario);
             var errors = new List<string>();
@@ -82,11 +103,22 @@ namespace Approvals.Bench
             var throughput = new List<ThroughputResult>();
             var waiting = new List<WaitingResult>();
             var calls = new List<CallsResult>();
+            var storage = new List<StorageWorkResult>();
             var list = engines == "both" ? new[] { "memory", "azurite" } : [engines];
 
             foreach (var engine in list)
             {
                 Console.Error.WriteLine($"== {engine}");
+                if (engine == "azurite" && Run("storage"))
+                {
+                    Console.Error.WriteLine("   storage work per approval");
+                    await using var counter = await StorageCounter.StartAsync();
+                    foreach (var variant in (storageVariants ?? []).Prepend([]))
+                    {
+                        storage.AddRange(await StorageWork.MeasureAsync(counter, smoke, variant.Count > 0 ? string.Join(", ", variant.Select(p => $"{p.Key}={p.Value}")) : "as configured", variant));
+                    }
+                }
+
                 var concurrencies = !Run("latency") ? [] : smoke ? new[] { 1, 10 } : engine == "memory" ? [1, 50, 500] : [1, 50];
                 foreach (var c in concurrencies)
                 {
@@ -151,65 +183,87 @@ namespace Approvals.Bench
                 errors.Add($"calls {r.Engine} {r.Path}: {r.CallsPerApproval["petitions.create"]} petitions created per approval");
             }
 
-            md.AppendLine("### Decision-to-action latency (ms)");
-            md.AppendLine();
-            md.AppendLine("From the emulator sending the first signed decision webhook to the local directory recording the reset (webhook rows), and from the approver's decision to the reset (all rows).");
-            md.AppendLine();
-            md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (look-up, create, get) |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-            foreach (var r in latency)
+            foreach (var r in storage.Where(r => r.Unit == "approval" && (r.Get("queue.put") < 1 || r.Episodes < 1 || r.Activities < 1)))
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
+                errors.Add($"storage {r.Path}: {r.Get("queue.put")} queue puts, {r.Episodes} episodes, {r.Activities} activities per approval (the host did not go through the counting proxy?)");
             }
 
-            md.AppendLine();
-            foreach (var engine in list)
+            if (latency.Count > 0)
             {
-                var web = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path == "webhook" && r.Concurrency == (smoke ? 10 : 50));
-                var poll = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path.StartsWith("poll", StringComparison.Ordinal));
-                if (web is not null && poll is not null)
+                md.AppendLine("### Decision-to-action latency (ms)");
+                md.AppendLine();
+                md.AppendLine("From the emulator sending the first signed decision webhook to the local directory recording the reset (webhook rows), and from the approver's decision to the reset (all rows).");
+                md.AppendLine();
+                md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (look-up, create, get) |");
+                md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                foreach (var r in latency)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"Baseline ratio ({Short(web.Engine)}): poll-only decision→action p50 is **{Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5))}** the webhook path's (p99 {Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.99) / Scenarios.Percentile(web.DecisionToActionMs, 0.99))}).");
-                    md.AppendLine();
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
                 }
+
+                md.AppendLine();
+                foreach (var engine in list)
+                {
+                    var web = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path == "webhook" && r.Concurrency == (smoke ? 10 : 50));
+                    var poll = latency.FirstOrDefault(r => r.Engine.StartsWith(engine == "memory" ? "in memory" : "Azure", StringComparison.Ordinal) && r.Path.StartsWith("poll", StringComparison.Ordinal));
+                    if (web is not null && poll is not null)
+                    {
+                        md.AppendLine(CultureInfo.InvariantCulture, $"Baseline ratio ({Short(web.Engine)}): poll-only decision→action p50 is **{Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5))}** the webhook path's (p99 {Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.99) / Scenarios.Percentile(web.DecisionToActionMs, 0.99))}).");
+                        md.AppendLine();
+                    }
+                }
+
             }
 
-            md.AppendLine("### Throughput");
-            md.AppendLine();
-            md.AppendLine("| engine | started at once | completed | reset exactly once | seconds | approvals/s |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|");
-            foreach (var r in throughput)
+            StorageWorkReport.Append(md, storage);
+            if (throughput.Count > 0)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Started} | {r.Completed} | {r.ResetOnce} | {F(r.Seconds)} | {F(r.PerSecond, "0")} |");
+                md.AppendLine("### Throughput");
+                md.AppendLine();
+                md.AppendLine("| engine | started at once | completed | reset exactly once | seconds | approvals/s |");
+                md.AppendLine("|---|---:|---:|---:|---:|---:|");
+                foreach (var r in throughput)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Started} | {r.Completed} | {r.ResetOnce} | {F(r.Seconds)} | {F(r.PerSecond, "0")} |");
+                }
+
+                md.AppendLine();
             }
 
-            md.AppendLine();
-            md.AppendLine("### Waiting cost");
-            md.AppendLine();
-            md.AppendLine("Approvals pending with no decision; first poll at 300 s (stated), measured after all petitions exist, in a window with no poll due. Process-wide figures (host and benchmark share the process).");
-            md.AppendLine();
-            md.AppendLine("| engine | pending | working set before → after (MB) | managed heap before → after (MB) | per pending approval (KB, working set) | CPU while idle (% of all cores) |");
-            md.AppendLine("|---|---:|---:|---:|---:|---:|");
-            foreach (var r in waiting)
+            if (waiting.Count > 0)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Pending} | {F(r.WorkingSetMbBefore, "0")} → {F(r.WorkingSetMbAfter, "0")} | {F(r.ManagedMbBefore, "0")} → {F(r.ManagedMbAfter, "0")} | {F((r.WorkingSetMbAfter - r.WorkingSetMbBefore) * 1024 / r.Pending, "0.0")} | {F(r.IdleCpuPercent, "0.00")} over {F(r.IdleWindowSeconds, "0")} s |");
+                md.AppendLine("### Waiting cost");
+                md.AppendLine();
+                md.AppendLine("Approvals pending with no decision; first poll at 300 s (stated), measured after all petitions exist, in a window with no poll due. Process-wide figures (host and benchmark share the process).");
+                md.AppendLine();
+                md.AppendLine("| engine | pending | working set before → after (MB) | managed heap before → after (MB) | per pending approval (KB, working set) | CPU while idle (% of all cores) |");
+                md.AppendLine("|---|---:|---:|---:|---:|---:|");
+                foreach (var r in waiting)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Pending} | {F(r.WorkingSetMbBefore, "0")} → {F(r.WorkingSetMbAfter, "0")} | {F(r.ManagedMbBefore, "0")} → {F(r.ManagedMbAfter, "0")} | {F((r.WorkingSetMbAfter - r.WorkingSetMbBefore) * 1024 / r.Pending, "0.0")} | {F(r.IdleCpuPercent, "0.00")} over {F(r.IdleWindowSeconds, "0")} s |");
+                }
+
+                md.AppendLine();
             }
 
-            md.AppendLine();
-            md.AppendLine("### Indent API calls per approval");
-            md.AppendLine();
-            md.AppendLine("Decision made N seconds after the petition; polls at 2 s, then doubling to a 300 s cap. 15 min is computed from the same schedule (`PollSchedule`), which the 5 s and 60 s rows check against measurement: webhook path = 1 look-up + 1 create + polls before the decision + 1 verify; poll-only = 1 look-up + 1 create + polls up to the first one after the decision.");
-            md.AppendLine();
-            md.AppendLine("| engine | path | decision after | approvals | look-up | create | get | claim | polls predicted before decision |");
-            md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (var r in calls)
+            if (calls.Count > 0)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {F(r.DecisionAfterSeconds, "0")} s | {r.Approvals} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")} | {F(r.CallsPerApproval["petitions.create"], "0.00")} | {F(r.CallsPerApproval["petitions.get"], "0.00")} | {F(r.CallsPerApproval["claims.create"], "0.00")} | {r.PollsPredicted} |");
+                md.AppendLine("### Indent API calls per approval");
+                md.AppendLine();
+                md.AppendLine("Decision made N seconds after the petition; polls at 2 s, then doubling to a 300 s cap. 15 min is computed from the same schedule (`PollSchedule`), which the 5 s and 60 s rows check against measurement: webhook path = 1 look-up + 1 create + polls before the decision + 1 verify; poll-only = 1 look-up + 1 create + polls up to the first one after the decision.");
+                md.AppendLine();
+                md.AppendLine("| engine | path | decision after | approvals | look-up | create | get | claim | polls predicted before decision |");
+                md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+                foreach (var r in calls)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {F(r.DecisionAfterSeconds, "0")} s | {r.Approvals} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")} | {F(r.CallsPerApproval["petitions.create"], "0.00")} | {F(r.CallsPerApproval["petitions.get"], "0.00")} | {F(r.CallsPerApproval["claims.create"], "0.00")} | {r.PollsPredicted} |");
+                }
+
+                var fifteen = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromMinutes(15), 2, 300);
+                md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | webhook | 900 s | – | 1 | 1 | {fifteen + 1} | 0 | {fifteen} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | poll only | 900 s | – | 1 | 1 | {fifteen + 1} | 0 | {fifteen} |");
             }
 
-            var fifteen = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromMinutes(15), 2, 300);
-            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | webhook | 900 s | – | 1 | 1 | {fifteen + 1} | 0 | {fifteen} |");
-            md.AppendLine(CultureInfo.InvariantCulture, $"| (schedule) | poll only | 900 s | – | 1 | 1 | {fifteen + 1} | 0 | {fifteen} |");
             if (errors.Count > 0)
             {
                 md.AppendLine();

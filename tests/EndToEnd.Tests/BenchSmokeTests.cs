@@ -43,6 +43,8 @@ public sealed class BenchSmokeTests(ITestOutputHelper output)
         Assert.Contains("| in-memory | webhook |", markdown, StringComparison.Ordinal);
         Assert.Contains("| Azurite | webhook |", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("Functional errors", markdown, StringComparison.Ordinal);
+        Assert.Contains(": (a) webhook fast path | approval (n=3) |", markdown, StringComparison.Ordinal);
+        Assert.Contains(": (c) waiting, undecided | poll (n=", markdown, StringComparison.Ordinal);
         var summary = await File.ReadAllTextAsync(Path.ChangeExtension(report, ".summary.md"));
         Assert.Contains("| Indent calls per fast approval (look-up, create, verify) | 3.00 |", summary, StringComparison.Ordinal);
     }

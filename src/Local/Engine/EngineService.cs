@@ -14,7 +14,15 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
     readonly IOrchestrationServiceClient client = (IOrchestrationServiceClient)inner;
     readonly ConcurrentDictionary<string, (string ExecutionId, List<HistoryEvent> Earlier, IList<HistoryEvent> Current)> history = new(StringComparer.Ordinal);
 
+    long episodes, activities;
+
     public IOrchestrationService Inner => inner;
+
+    /// <summary>Orchestrator episodes completed so far (each one a Durable Functions orchestrator execution).</summary>
+    public long OrchestratorEpisodes => Interlocked.Read(ref episodes);
+
+    /// <summary>Activity executions completed so far.</summary>
+    public long ActivityExecutions => Interlocked.Read(ref activities);
 
     /// <summary>The recorded history of an instance (in-memory engine), or <c>null</c>.</summary>
     public IReadOnlyList<HistoryEvent>? RecordedHistory(string instanceId) =>
@@ -26,6 +34,7 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
     public async Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState, IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages, TaskMessage continuedAsNewMessage, OrchestrationState orchestrationState)
     {
         await inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages, continuedAsNewMessage, orchestrationState);
+        Interlocked.Increment(ref episodes);
         if (recordHistory && newOrchestrationRuntimeState?.OrchestrationInstance is { } instance)
         {
             var events = newOrchestrationRuntimeState.Events.ToList();
@@ -57,7 +66,11 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
     public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
     public Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) => inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
     public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
-    public Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage) => inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
+    {
+        await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+        Interlocked.Increment(ref activities);
+    }
     public Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) => inner.AbandonTaskActivityWorkItemAsync(workItem);
 
     public Task CreateTaskOrchestrationAsync(TaskMessage creationMessage) => client.CreateTaskOrchestrationAsync(creationMessage);

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Approvals.Local.Emulator;
+using Approvals.Local.Engine;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Approvals.Bench;
+
+/// <summary>What one approval (or one poll, or an idle hour) costs on the Azure Storage backend: storage requests by
+/// service and kind as Azurite receives them (<see cref="StorageCounter"/>), orchestrator episodes and activity
+/// executions (the engine's work items), and Indent calls (the emulator's counters).</summary>
+public sealed record StorageWorkResult(string Path, string Unit, int Count, IReadOnlyDictionary<string, double> Storage, double Episodes, double Activities, double IndentCalls)
+{
+    public double StorageTotal => Storage.Values.Sum();
+
+    public double Get(string kind) => Storage.TryGetValue(kind, out var v) ? v : 0;
+}
+
+public static class StorageWork
+{
+    /// <summary>The storage request kinds, in the report's column order.</summary>
+    public static readonly string[] Kinds = ["queue.put", "queue.dequeue", "queue.dequeue.empty", "queue.delete", "queue.update", "table.read", "table.write", "blob.read", "blob.write"];
+
+    sealed record Sample(Dictionary<string, long> Storage, long Episodes, long Activities, long Indent, long Gets, TimeSpan At);
+
+    /// <summary>Runs the three measurements on one host at the default poll schedule, human-paced (one approval at a time):
+    /// the host idle (its background: queue polling, partition leases), (a) approvals decided through the webhook,
+    /// (b) the same with every webhook dropped (poll only), (c) undecided approvals waiting, per poll. Each figure is the
+    /// window's count minus the idle rate over the same time.</summary>
+    public static async Task<List<StorageWorkResult>> MeasureAsync(StorageCounter counter, bool smoke, string label, IReadOnlyDictionary<string, string?>? extra = null)
+    {
+        var settings = Scenarios.Settings("azurite", 2, 300);
+        settings["AzureWebJobsStorage"] = counter.ConnectionString;
+        settings.Remove("APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS"); // the host's own defaults, as deployed
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
+
+        await using var host = await BenchHost.StartAsync(settings);
+        var engine = host.Services.GetRequiredService<DurableEngine>().Service;
+        var clock = Stopwatch.StartNew();
+        Sample Take() => new(counter.Snapshot(), engine.OrchestratorEpisodes, engine.ActivityExecutions, BenchHost.Calls().Values.Sum(), BenchHost.Calls().GetValueOrDefault("petitions.get"), clock.Elapsed);
+
+        var n = smoke ? 3 : 20;
+        var waiting = smoke ? 3 : 10;
+        var settle = TimeSpan.FromSeconds(5); // a fast approval's first poll timer (2 s) still fires after it completed
+        host.Know(Enumerable.Range(0, 2 * n + waiting + 1).Select(i => $"sw{i}"));
+
+        await OneAsync(host, "sw0"); // warm-up: queues and tables exist, code is jitted
+        await Task.Delay(settle);
+        var idle0 = Take();
+        await Task.Delay(TimeSpan.FromSeconds(smoke ? 5 : 30));
+        var idle1 = Take();
+        var idleSeconds = (idle1.At - idle0.At).TotalSeconds;
+        Dictionary<string, double> IdleRate() => Kinds.ToDictionary(k => k, k => (idle1.Storage.GetValueOrDefault(k) - idle0.Storage.GetValueOrDefault(k)) / idleSeconds);
+        var idleRate = IdleRate();
+
+        StorageWorkResult Between(string path, string unit, Sample a, Sample b, int count) => new(
+            path,
+            unit,
+            count,
+            Kinds.ToDictionary(k => k, k => Math.Max(0, b.Storage.GetValueOrDefault(k) - a.Storage.GetValueOrDefault(k) - idleRate[k] * (b.At - a.At).TotalSeconds) / count),
+            (b.Episodes - a.Episodes) / (double)count,
+            (b.Activities - a.Activities) / (double)count,
+            (b.Indent - a.Indent) / (double)count);
+
+        var results = new List<StorageWorkResult>
+        {
+            new($"{label}: host idle (background, not per approval)", "host-hour", 1, idleRate.ToDictionary(p => p.Key, p => p.Value * 3600), (idle1.Episodes - idle0.Episodes) * 3600 / idleSeconds, (idle1.Activities - idle0.Activities) * 3600 / idleSeconds, (idle1.Indent - idle0.Indent) * 3600 / idleSeconds),
+        };
+
+        var a0 = Take();
+        for (var i = 1; i <= n; i++)
+        {
+            await OneAsync(host, $"sw{i}");
+        }
+
+        await Task.Delay(settle);
+        results.Add(Between($"{label}: (a) webhook fast path", "approval", a0, Take(), n));
+
+        host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
+        var b0 = Take();
+        for (var i = n + 1; i <= 2 * n; i++)
+        {
+            await OneAsync(host, $"sw{i}");
+        }
+
+        await Task.Delay(settle);
+        results.Add(Between($"{label}: (b) poll only (webhooks dropped)", "approval", b0, Take(), n));
+
+        // (c) undecided approvals, per poll: every poll of the default schedule in the first minute (at 2, 6, 14, 30, 62 s).
+        var ids = new List<string>();
+        for (var i = 2 * n + 1; i <= 2 * n + waiting; i++)
+        {
+            var id = await host.StartAsync($"sw{i}");
+            await host.PetitionAsync(id);
+            ids.Add(id);
+        }
+
+        var c0 = Take();
+        await Task.Delay(TimeSpan.FromSeconds(smoke ? 8 : 64));
+        var c1 = Take();
+        var polls = (int)(c1.Gets - c0.Gets);
+        results.Add(Between($"{label}: (c) waiting, undecided", "poll", c0, c1, Math.Max(1, polls)));
+        foreach (var id in ids)
+        {
+            await host.Durable.RaiseEventAsync(id, Core.Workflow.ApprovalEvents.Cancel, new Core.Workflow.CancelRequest("benchmark over", "bench@local"));
+        }
+
+        return results;
+    }
+
+    /// <summary>One approval, decided as soon as its petition exists; waits on the directory's own log (not on the task
+    /// hub, whose status reads would be counted as the approval's storage work).</summary>
+    static async Task OneAsync(BenchHost host, string user)
+    {
+        var id = await host.StartAsync(user);
+        host.Approve(await host.PetitionAsync(id));
+        var clock = Stopwatch.StartNew();
+        while (!host.Users().TryGetValue(user, out var u) || u.LastResetAt is null)
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new InvalidOperationException($"approval {id} did not act within 2 minutes");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>The storage-work tables of the report.</summary>
+public static class StorageWorkReport
+{
+    static string F(double v, string format = "0.0") => v.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static void Append(System.Text.StringBuilder md, IReadOnlyList<StorageWorkResult> results)
+    {
+        if (results.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("### Storage work per approval (Azure Storage backend, on Azurite)");
+        md.AppendLine();
+        md.AppendLine("Every storage request the host made, counted by a forwarding proxy in front of Azurite (`StorageCounter`: what the storage account sees, by service and kind), minus the host's idle rate over the same time; orchestrator episodes and activity executions from the engine's work items; Indent calls from the emulator. Human-paced: one approval at a time, decided as soon as its petition exists, default poll schedule (2 s doubling to 300 s), the host's own engine settings. (c) counts every poll of the first minute of undecided approvals (at 2, 6, 14, 30, 62 s), per poll.");
+        md.AppendLine();
+        md.AppendLine("| measured | per | queue put | dequeue (message) | dequeue (empty) | queue delete | queue update | table read | table write | blob read | blob write | **storage requests** | orchestrator episodes | activity executions | Indent calls |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            var format = r.Unit == "host-hour" ? "0" : "0.0";
+            md.Append(System.Globalization.CultureInfo.InvariantCulture, $"| {r.Path} | {r.Unit} (n={r.Count}) |");
+            foreach (var k in StorageWork.Kinds)
+            {
+                md.Append(System.Globalization.CultureInfo.InvariantCulture, $" {F(r.Get(k), format)} |");
+            }
+
+            md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $" **{F(r.StorageTotal, format)}** | {F(r.Episodes, format)} | {F(r.Activities, format)} | {F(r.IndentCalls, format)} |");
+        }
+
+        md.AppendLine();
+    }
+}
