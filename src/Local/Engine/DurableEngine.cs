@@ -58,6 +58,7 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
                 MaxConcurrentTaskOrchestrationWorkItems = Math.Min(options.MaxConcurrency, 200),
                 MaxConcurrentTaskActivityWorkItems = Math.Min(options.MaxConcurrency, 200),
                 MaxQueuePollingInterval = options.MaxQueuePollingInterval,
+                PartitionCount = options.PartitionCount,
                 // A host killed mid-work item leaves its messages invisible until this expires. 30 s keeps crash
                 // recovery quick on a laptop; under heavy load a work item can wait longer than that for a worker
                 // slot and be dequeued twice (harmless, but noisy), so benchmarks use Durable Functions' 5 minutes.
@@ -106,6 +107,13 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
         if (sidecar is not null)
         {
             await sidecar.StopAsync(cancellationToken);
+        }
+
+        // The sidecar starts the Azure Storage service's queue pollers and partition manager but never stops them:
+        // without this a stopped host would go on polling its task hub (measured: its whole idle rate) until the process exits.
+        if (service?.Inner is AzureStorageOrchestrationService storage)
+        {
+            await storage.StopAsync(isForced: true);
         }
     }
 

@@ -21,6 +21,9 @@ public sealed class EngineOptions : SettingsOptions
     /// <summary>Azure Storage engine only: how long a dequeued message stays invisible.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Azure Storage engine only: control-queue partitions (Durable Functions' partitionCount; 1 to 16).</summary>
+    public int PartitionCount { get; set; } = 4;
+
     public const string StorageSetting = "AzureWebJobsStorage";
     public const string TaskHubSetting = "TASKHUB_NAME";
 
@@ -29,6 +32,9 @@ public sealed class EngineOptions : SettingsOptions
 
     /// <summary>Azure Storage engine only: how long a dequeued message stays invisible (seconds).</summary>
     public const string VisibilityTimeoutSetting = "APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS";
+
+    /// <summary>Azure Storage engine only: control-queue partitions, fixed when the task hub is created.</summary>
+    public const string PartitionsSetting = "APPROVALS_ENGINE_PARTITIONS";
 
     public bool IsDurable => StorageConnectionString is not null;
 
@@ -52,5 +58,6 @@ public sealed class EngineOptions : SettingsOptions
 
         MaxQueuePollingInterval = TimeSpan.FromMilliseconds(reader.WholeNumber(QueuePollingSetting, (int)MaxQueuePollingInterval.TotalMilliseconds, 1, 60_000, "milliseconds"));
         VisibilityTimeout = TimeSpan.FromSeconds(reader.WholeNumber(VisibilityTimeoutSetting, (int)VisibilityTimeout.TotalSeconds, 1, 3600));
+        PartitionCount = reader.WholeNumber(PartitionsSetting, PartitionCount, 1, 16);
     }
 }
