@@ -98,6 +98,7 @@ public sealed class FunctionsAppTests
                 tasks.AddActivityFunc<GetPetitionInput, PetitionSnapshot>(nameof(GetPetitionActivity), (context, input) => WorkflowFunctions.GetPetition(input, context.InstanceId, functionContext!));
                 tasks.AddActivityFunc<ClosePetitionInput, bool>(nameof(ClosePetitionActivity), (context, input) => WorkflowFunctions.ClosePetition(input, context.InstanceId, functionContext!));
                 tasks.AddActivityFunc<ResetPasswordInput, PasswordResetOutcome>(nameof(ResetPasswordActivity), (context, input) => WorkflowFunctions.ResetPassword(input, context.InstanceId, functionContext!));
+                tasks.AddActivityFunc<VerifyAndResetInput, VerifiedReset>(nameof(VerifyAndResetActivity), (context, input) => WorkflowFunctions.VerifyAndReset(input, context.InstanceId, functionContext!));
                 tasks.AddOrchestratorFunc<CredentialRevealInput, CredentialRevealResult>(nameof(CredentialRevealOrchestrator), (context, _) => WorkflowFunctions.RevealCredential(context));
                 tasks.AddActivityFunc<string, bool>(nameof(DestroyCredentialActivity), (context, input) => WorkflowFunctions.DestroyCredential(input, context.InstanceId, functionContext!));
             });

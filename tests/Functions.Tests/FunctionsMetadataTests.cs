@@ -65,7 +65,7 @@ public sealed class FunctionsMetadataTests
     public void Workflow_OrchestratorAndActivities_BoundUnderTheNamesTheOrchestratorCalls()
     {
         Assert.Equal("orchestrationTrigger", Trigger(nameof(ApprovalOrchestrator)).GetProperty("type").GetString());
-        foreach (var activity in new[] { nameof(CreatePetitionActivity), nameof(GetPetitionActivity), nameof(ClosePetitionActivity), nameof(ResetPasswordActivity) })
+        foreach (var activity in new[] { nameof(CreatePetitionActivity), nameof(GetPetitionActivity), nameof(ClosePetitionActivity), nameof(ResetPasswordActivity), nameof(VerifyAndResetActivity) })
         {
             Assert.Equal("activityTrigger", Trigger(activity).GetProperty("type").GetString());
         }

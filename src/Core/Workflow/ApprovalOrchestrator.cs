@@ -54,15 +54,57 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         }
     }
 
-    /// <summary>The password reset: the action, with its retries, once the grant is verified.</summary>
+    /// <summary>The password reset: the action, with its retries, once the grant is verified. While waiting, each read of
+    /// the petition is also the action when the grant is there to be used (<see cref="VerifyAndResetActivity"/>): the
+    /// fast path is one activity from the webhook to the reset.</summary>
     sealed class ResetRun(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)
     {
+        VerifiedReset? onRead;
+
+        protected override bool ActedOnRead => onRead is { Outcome: not null } or { Error: not null };
+
+        protected override async Task<PetitionSnapshot?> ReadForDecisionAsync(bool mayAct)
+        {
+            onRead = null;
+            if (!mayAct)
+            {
+                return await ReadAsync();
+            }
+
+            try
+            {
+                onRead = await Context.CallActivityAsync<VerifiedReset>(
+                    nameof(VerifyAndResetActivity),
+                    new VerifyAndResetInput(ReadInput(), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), Input.RequestedBy, Input.Target),
+                    IndentRetry);
+                return onRead.Petition;
+            }
+            catch (TaskFailedException)
+            {
+                return null; // Indent unreachable for longer than the retries: not a decision, and nothing was done.
+            }
+        }
+
         protected override async Task<ApprovalResult> ActAsync(PetitionSnapshot granted)
         {
+            if (onRead is { Outcome: { } done })
+            {
+                return Finish(ApprovalStatuses.Completed, granted.DecidedBy, "password reset", done);
+            }
+
+            if (onRead is { Error: { } error, Permanent: true })
+            {
+                return Finish(ApprovalStatuses.Failed, granted.DecidedBy, "the password reset failed: " + error);
+            }
+
             PasswordResetOutcome? outcome = null;
-            var failed = await AttemptAsync(granted.DecidedBy, "the password reset", async () =>
-                outcome = await Context.CallActivityAsync<PasswordResetOutcome>(
-                    nameof(ResetPasswordActivity), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), ActionRetry));
+            var failed = await AttemptAsync(
+                granted.DecidedBy,
+                "the password reset",
+                async () => outcome = await Context.CallActivityAsync<PasswordResetOutcome>(
+                    nameof(ResetPasswordActivity), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), ActionRetry),
+                firstAttempt: onRead?.Error is null ? 1 : 2,
+                lastError: onRead?.Error);
             return failed ?? Finish(ApprovalStatuses.Completed, granted.DecidedBy, "password reset", outcome);
         }
     }

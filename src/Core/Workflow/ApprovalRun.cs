@@ -27,6 +27,14 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
     /// <summary>Runs what the verified grant allows; returns the outcome (through <see cref="Finish"/>).</summary>
     protected abstract Task<ApprovalResult> ActAsync(PetitionSnapshot granted);
 
+    /// <summary>Reads the petition to learn whether it was decided. A run may act on a usable grant in the same activity
+    /// (<paramref name="mayAct"/>: no cancel has reached the workflow), saving a round trip; then
+    /// <see cref="ActedOnRead"/> is true and <see cref="ActAsync"/> reports what that activity did.</summary>
+    protected virtual Task<PetitionSnapshot?> ReadForDecisionAsync(bool mayAct) => ReadAsync();
+
+    /// <summary>True when the last <see cref="ReadForDecisionAsync"/> already ran (or tried) the action.</summary>
+    protected virtual bool ActedOnRead => false;
+
     public async Task<ApprovalResult> ExecuteAsync(CancellationToken outstanding)
     {
         var deadlineAt = started.AddSeconds(Input.DeadlineSeconds);
@@ -119,7 +127,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                     }
                 }
 
-                var snapshot = await ReadAsync();
+                var snapshot = await ReadForDecisionAsync(mayAct: !Cancel.IsCompleted);
                 if (snapshot is { IsForeign: true })
                 {
                     return Finish(ApprovalStatuses.Failed, detail: "refused: " + snapshot.Refusal);
@@ -127,7 +135,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
 
                 if (snapshot is { IsGranted: true })
                 {
-                    if (Cancel.IsCompleted)
+                    if (Cancel.IsCompleted && !ActedOnRead)
                     {
                         // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
                         var why = Cancel.Result?.Reason;
@@ -171,12 +179,11 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
     /// <summary>Runs <paramref name="act"/> with retries: the first attempt follows the verify read directly (one Indent
     /// read on the fast path); each retry waits, then reads the petition again and acts only if it is still granted.
     /// Null when an attempt succeeded; otherwise the finished outcome (failed, or denied when the grant went away).</summary>
-    protected async Task<ApprovalResult?> AttemptAsync(string? decidedBy, string what, Func<Task> act)
+    protected async Task<ApprovalResult?> AttemptAsync(string? decidedBy, string what, Func<Task> act, int firstAttempt = 1, string? lastError = null)
     {
         ArgumentNullException.ThrowIfNull(act);
         var delay = TimeSpan.FromSeconds(2);
-        string? lastError = null;
-        for (var attempt = 1; attempt <= ApprovalOrchestrator.ActionAttempts; attempt++)
+        for (var attempt = firstAttempt; attempt <= ApprovalOrchestrator.ActionAttempts; attempt++)
         {
             if (attempt > 1)
             {
@@ -230,8 +237,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
     {
         try
         {
-            return await Context.CallActivityAsync<PetitionSnapshot>(
-                nameof(GetPetitionActivity), new GetPetitionInput(PetitionName!, Context.InstanceId, Input.Action, Input.UserId, Input.ResourceId), ApprovalOrchestrator.IndentRetry);
+            return await Context.CallActivityAsync<PetitionSnapshot>(nameof(GetPetitionActivity), ReadInput(), ApprovalOrchestrator.IndentRetry);
         }
         catch (TaskFailedException)
         {
@@ -239,6 +245,9 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
             return null;
         }
     }
+
+    /// <summary>What a read of this approval's petition asks for: the petition, and whose it must be.</summary>
+    protected GetPetitionInput ReadInput() => new(PetitionName!, Context.InstanceId, Input.Action, Input.UserId, Input.ResourceId);
 
     protected void Report(string status, DateTime? nextPoll = null, string? decidedBy = null, string? detail = null, DateTime? activeUntil = null) =>
         Context.SetCustomStatus(new ApprovalProgressStatus

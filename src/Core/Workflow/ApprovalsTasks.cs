@@ -17,6 +17,7 @@ public static class ApprovalsTasks
         typeof(GetPetitionActivity),
         typeof(ClosePetitionActivity),
         typeof(ResetPasswordActivity),
+        typeof(VerifyAndResetActivity),
         typeof(DestroyCredentialActivity),
         typeof(AddGroupMemberActivity),
         typeof(RemoveGroupMemberActivity),

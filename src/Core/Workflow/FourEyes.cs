@@ -9,8 +9,14 @@ public static class FourEyes
     public static string? Refusal(ApprovalInput input, PetitionSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(input);
+        return Refusal(input.RequestedBy, input.Target, snapshot);
+    }
+
+    /// <summary>The same rule, from the requester and the target user alone (what an activity is given).</summary>
+    public static string? Refusal(Identity.Requester? requestedBy, TargetUser? target, PetitionSnapshot snapshot)
+    {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (input.RequestedBy is null && input.Target is null)
+        if (requestedBy is null && target is null)
         {
             return null;
         }
@@ -21,12 +27,12 @@ public static class FourEyes
             return "four eyes: the grant names no approver, so it cannot be shown to be someone else's";
         }
 
-        if (input.RequestedBy is { } requester && (Same(approver, requester.Email) || Same(approver, requester.Id)))
+        if (requestedBy is { } requester && (Same(approver, requester.Email) || Same(approver, requester.Id)))
         {
             return $"four eyes: approved by the requester ({approver}); someone else must approve";
         }
 
-        if (input.Target is { } target && (Same(approver, target.Id) || target.SignInNames.Any(n => Same(approver, n))))
+        if (target is { } user && (Same(approver, user.Id) || user.SignInNames.Any(n => Same(approver, n))))
         {
             return $"four eyes: approved by the user whose password it is ({approver}); someone else must approve";
         }

@@ -103,6 +103,13 @@ public sealed record ClosePetitionInput(string InstanceId, string PetitionName, 
 
 public sealed record ResetPasswordInput(string InstanceId, string UserId, string PetitionName);
 
+/// <summary>What <see cref="VerifyAndResetActivity"/> reads, whose four eyes it checks, and what it resets when granted.</summary>
+public sealed record VerifyAndResetInput(GetPetitionInput Read, ResetPasswordInput Reset, Identity.Requester? RequestedBy, TargetUser? Target);
+
+/// <summary>The petition as read, and the reset when it was granted to be used: its outcome, or why it failed (and
+/// whether retrying cannot help). Neither when the grant was not there or not usable.</summary>
+public sealed record VerifiedReset(PetitionSnapshot Petition, PasswordResetOutcome? Outcome = null, string? Error = null, bool Permanent = false);
+
 /// <summary>Custom status: what Durable Functions Monitor and <c>GET /api/approvals/{id}</c> show while it runs.</summary>
 public sealed record ApprovalProgressStatus
 {

@@ -38,6 +38,10 @@ public static class WorkflowFunctions
     public static Task<PasswordResetOutcome> ResetPassword([ActivityTrigger] ResetPasswordInput input, string instanceId, FunctionContext executionContext) =>
         Run<ResetPasswordActivity, ResetPasswordInput, PasswordResetOutcome>(input, instanceId, executionContext);
 
+    [Function(nameof(VerifyAndResetActivity))]
+    public static Task<VerifiedReset> VerifyAndReset([ActivityTrigger] VerifyAndResetInput input, string instanceId, FunctionContext executionContext) =>
+        Run<VerifyAndResetActivity, VerifyAndResetInput, VerifiedReset>(input, instanceId, executionContext);
+
     [Function(nameof(DestroyCredentialActivity))]
     public static Task<bool> DestroyCredential([ActivityTrigger] string input, string instanceId, FunctionContext executionContext) =>
         Run<DestroyCredentialActivity, string, bool>(input, instanceId, executionContext);

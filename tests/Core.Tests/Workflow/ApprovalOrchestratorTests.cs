@@ -22,7 +22,7 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(ApprovalStatuses.Completed, result.Status);
         Assert.Equal("mary@acme.test", result.DecidedBy);
         Assert.Equal("pet-1", result.Petition);
-        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(1, h.Resets);
         Assert.Equal(0, result.PollCount);
         Assert.Equal("https://kv.vault.azure.net/secrets/tmp-pw-x/1", result.Result!.CredentialReference);
         Assert.True(h.Deadline.Token.IsCancellationRequested, "the deadline timer is cancelled once decided");
@@ -42,7 +42,7 @@ public sealed class ApprovalOrchestratorTests
 
         Assert.Equal(ApprovalStatuses.Completed, result.Status);
         Assert.Equal(2, result.PollCount);
-        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(1, h.Resets);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class ApprovalOrchestratorTests
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Denied, result.Status);
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.Resets);
         Assert.Equal(0, h.CallsTo(nameof(ClosePetitionActivity)));
     }
 
@@ -72,7 +72,7 @@ public sealed class ApprovalOrchestratorTests
 
         Assert.Equal(ApprovalStatuses.Denied, result.Status);
         Assert.Contains("revoked", result.Detail, StringComparison.Ordinal);
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.Resets);
     }
 
     [Fact]
@@ -85,14 +85,14 @@ public sealed class ApprovalOrchestratorTests
         h.Webhook("access/grant");
 
         Assert.False(run.IsCompleted);
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.Resets);
         Assert.Equal(2, h.DecisionWaits.Count);
         Assert.Equal(ApprovalStatuses.AwaitingApproval, ((ApprovalProgressStatus)h.CustomStatuses[^1]!).Status);
 
         h.FireDeadline();
         var result = await run;
         Assert.Equal(ApprovalStatuses.Expired, result.Status);
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.Resets);
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(ApprovalStatuses.Expired, result.Status);
         Assert.Equal(h.Timers[0].FireAt, new DateTime(2026, 11, 28, 9, 10, 0, DateTimeKind.Utc));
         Assert.Equal(1, h.CallsTo(nameof(ClosePetitionActivity)));
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.Resets);
     }
 
     [Fact]
@@ -137,8 +137,8 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(ApprovalStatuses.Cancelled, result.Status);
         Assert.Equal("wrong user", result.Detail);
         Assert.Equal(1, h.CallsTo(nameof(ClosePetitionActivity)));
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
-        Assert.Equal(0, h.CallsTo(nameof(GetPetitionActivity)));
+        Assert.Equal(0, h.Resets);
+        Assert.Equal(0, h.PetitionReads);
     }
 
     [Fact]
@@ -155,10 +155,11 @@ public sealed class ApprovalOrchestratorTests
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Completed, result.Status);
-        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
-        // Every Indent call goes through the retry policy for transient failures.
-        Assert.All(h.Calls.Where(c => c.Name != nameof(ResetPasswordActivity)), c => Assert.Same(ApprovalOrchestrator.IndentRetry, c.Options));
-        Assert.Same(ApprovalOrchestrator.ActionRetry, h.Calls.Single(c => c.Name == nameof(ResetPasswordActivity)).Options);
+        Assert.Equal(1, h.Resets);
+        // Every Indent call goes through the retry policy for transient failures; the grant read by a poll is used by
+        // that same read-and-act call (its reset failures are returned, not retried by the policy), no second activity.
+        Assert.All(h.Calls, c => Assert.Same(ApprovalOrchestrator.IndentRetry, c.Options));
+        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(ApprovalStatuses.Failed, result.Status);
         Assert.Contains("petition", result.Detail, StringComparison.Ordinal);
         Assert.Empty(h.Timers);
-        Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(0, h.Resets);
     }
 
     [Fact]
@@ -195,7 +196,7 @@ public sealed class ApprovalOrchestratorTests
 
         Assert.Equal(ApprovalStatuses.Failed, result.Status);
         Assert.Null(result.Result);
-        Assert.Equal(ApprovalOrchestrator.ActionAttempts, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(ApprovalOrchestrator.ActionAttempts, h.Resets);
     }
 
     [Fact]
@@ -211,26 +212,80 @@ public sealed class ApprovalOrchestratorTests
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Denied, result.Status);
-        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(1, h.Resets);
         Assert.Contains("revoked", result.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task RunAsync_CancelArrivedWhileVerifying_CancelWins_NeverActs()
+    public async Task RunAsync_CancelArrivedBeforeTheHintWasRead_CancelWins_ReadsWithoutActing()
     {
         var h = new OrchestratorHarness();
-        var verify = new TaskCompletionSource<PetitionSnapshot>();
-        h.Context.Setup(c => c.CallActivityAsync<PetitionSnapshot>(It.Is<TaskName>(n => n == nameof(GetPetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Returns(verify.Task);
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         var run = h.Start();
 
-        h.Webhook();                                   // the verify read is now in flight
         h.CancelWait.SetResult(new CancelRequest("wrong user"));
-        verify.SetResult(Snapshot("granted", "mary@acme.test"));
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Cancelled, result.Status);
+        Assert.Equal(0, h.Resets);
+        Assert.Equal(0, h.CallsTo(nameof(VerifyAndResetActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelArrivedWhileReadAndActInFlight_TheActionStands_Completed()
+    {
+        // The read and the action are one activity: a cancel that arrives while it runs is too late, and the outcome
+        // says what happened (completed, one reset) rather than claiming a cancel.
+        var h = new OrchestratorHarness();
+        var inFlight = new TaskCompletionSource<VerifiedReset>();
+        h.Context.Setup(c => c.CallActivityAsync<VerifiedReset>(It.Is<TaskName>(n => n == nameof(VerifyAndResetActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns(inFlight.Task);
+        var run = h.Start();
+
+        h.Webhook();
+        h.CancelWait.SetResult(new CancelRequest("wrong user"));
+        inFlight.SetResult(new VerifiedReset(Snapshot("granted", "mary@acme.test"), h.ResetPassword()));
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.NotNull(result.Result);
         Assert.Equal(0, h.CallsTo(nameof(ResetPasswordActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_ResetFailsWithinTheRead_RetriedByItselfAfterReReading_Completed()
+    {
+        var attempts = 0;
+        var h = new OrchestratorHarness();
+        var ok = h.ResetPassword;
+        h.ResetPassword = () => ++attempts == 1 ? throw Failure(nameof(ResetPasswordActivity), "Graph 503") : ok();
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
+        var run = h.Start();
+
+        h.Webhook();
+        h.FirePoll(); // the retry's back-off, then a fresh read, then the reset on its own
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Completed, result.Status);
+        Assert.Equal(2, h.Resets);
+        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(1, h.CallsTo(nameof(GetPetitionActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_SelfApprovedGrantRead_NeverActsInTheRead_DeniedAndRevoked()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("granted", "alice@acme.test"));
+        var run = h.Start(OrchestratorHarness.Input() with { RequestedBy = new Identity.Requester("alice-oid", "alice@acme.test", "Alice") });
+
+        h.Webhook();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Denied, result.Status);
+        Assert.Equal(0, h.Resets);
+        Assert.Equal(1, h.CallsTo(nameof(ClosePetitionActivity)));
     }
 
     [Fact]
@@ -298,8 +353,8 @@ public sealed class ApprovalOrchestratorTests
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Completed, result.Status);
-        Assert.Equal(3, h.CallsTo(nameof(GetPetitionActivity)));
-        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(3, h.PetitionReads);
+        Assert.Equal(1, h.Resets);
         Assert.Equal(0, result.PollCount);
     }
 
@@ -318,7 +373,7 @@ public sealed class ApprovalOrchestratorTests
             h.Webhook("access/grant"); // the same instant: duplicates, retries, or a flood
         }
 
-        var readsDuringBurst = h.CallsTo(nameof(GetPetitionActivity));
+        var readsDuringBurst = h.PetitionReads;
         var timersForTheBurst = h.Timers.Count - pollsBefore;
         Assert.False(run.IsCompleted);
         Assert.Equal(h.Now + ApprovalOrchestrator.HintSpacing, h.CurrentPoll.FireAt);
@@ -328,9 +383,9 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(1, readsDuringBurst);
         Assert.Equal(1, timersForTheBurst); // one deferred read, not a timer per hint
         Assert.Equal(ApprovalStatuses.Completed, result.Status);
-        Assert.Equal(2, h.CallsTo(nameof(GetPetitionActivity)));
+        Assert.Equal(2, h.PetitionReads);
         Assert.Equal(0, result.PollCount); // the deferred read is not a step of the poll backoff
-        Assert.Equal(1, h.CallsTo(nameof(ResetPasswordActivity)));
+        Assert.Equal(1, h.Resets);
     }
 
     [Theory]

@@ -51,6 +51,27 @@ public sealed class OrchestratorHarness
             .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => Reads.Count > 0 ? Reads.Dequeue()() : Snapshot("open")));
         Context.Setup(c => c.CallActivityAsync<PasswordResetOutcome>(It.Is<TaskName>(n => n == nameof(ResetPasswordActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => ResetPassword()));
+        // The fast path's read-and-act: the same reads and resets as the two activities above, in one call.
+        Context.Setup(c => c.CallActivityAsync<VerifiedReset>(It.Is<TaskName>(n => n == nameof(VerifyAndResetActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () =>
+            {
+                var input = (VerifyAndResetInput)i!;
+                var snapshot = Reads.Count > 0 ? Reads.Dequeue()() : Snapshot("open");
+                if (!snapshot.IsGranted || FourEyes.Refusal(input.RequestedBy, input.Target, snapshot) is not null)
+                {
+                    return new VerifiedReset(snapshot);
+                }
+
+                ResetsOnRead++;
+                try
+                {
+                    return new VerifiedReset(snapshot, ResetPassword());
+                }
+                catch (TaskFailedException e)
+                {
+                    return new VerifiedReset(snapshot, Error: e.FailureDetails.ErrorMessage, Permanent: ApprovalOrchestrator.IsPermanent(e.FailureDetails));
+                }
+            }));
         Context.Setup(c => c.CallActivityAsync(It.Is<TaskName>(n => n == nameof(ClosePetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record<object?>(n, i, o, () => null));
         Context.Setup(c => c.ContinueAsNew(It.IsAny<object?>(), It.IsAny<bool>())).Callback<object?, bool>((input, _) => ContinuedWith = input);
@@ -77,6 +98,15 @@ public sealed class OrchestratorHarness
     public Task<ApprovalResult> Start(ApprovalInput? input = null) => new ApprovalOrchestrator().RunAsync(Context.Object, input ?? Input());
 
     public int CallsTo(string name) => Calls.Count(c => c.Name == name);
+
+    /// <summary>Resets attempted by a read-and-act call.</summary>
+    public int ResetsOnRead { get; private set; }
+
+    /// <summary>Password resets attempted, alone or within a read.</summary>
+    public int Resets => CallsTo(nameof(ResetPasswordActivity)) + ResetsOnRead;
+
+    /// <summary>Reads of the petition, alone or with the action.</summary>
+    public int PetitionReads => CallsTo(nameof(GetPetitionActivity)) + CallsTo(nameof(VerifyAndResetActivity));
 
     /// <summary>The deadline timer is the first one created; poll timers follow, one per wait.</summary>
     public (DateTime FireAt, TaskCompletionSource Source, CancellationToken Token) Deadline => Timers[0];
