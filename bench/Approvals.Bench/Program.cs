@@ -97,7 +97,7 @@ namespace Approvals.Bench
             var errors = new List<string>();
             var md = new StringBuilder();
             var stamp = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit ?? "(not given)"}, on {Machine()}";
-            md.AppendLine(CultureInfo.InvariantCulture, $"Run {stamp}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 4 partitions, cap 200, visibility timeout 5 min).");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Run {stamp}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 1 partition, cap 200, visibility timeout 5 min except in the storage-work section, which keeps the host's own 30 s).");
             md.AppendLine();
             var latency = new List<LatencyResult>();
             var throughput = new List<ThroughputResult>();

@@ -35,15 +35,7 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             throw new ArgumentException("An access request names the resource, its group and the requester.", nameof(input));
         }
 
-        using var outstanding = new CancellationTokenSource();
-        try
-        {
-            return await new AccessRun(context, input).ExecuteAsync(outstanding.Token);
-        }
-        finally
-        {
-            outstanding.Cancel();
-        }
+        return await new AccessRun(context, input).ExecuteAsync();
     }
 
     sealed class AccessRun(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)

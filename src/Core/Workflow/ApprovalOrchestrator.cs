@@ -42,16 +42,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        // The one exit path: whatever branch returns, timers still outstanding (the deadline) are cancelled here.
-        using var outstanding = new CancellationTokenSource();
-        try
-        {
-            return await new ResetRun(context, input).ExecuteAsync(outstanding.Token);
-        }
-        finally
-        {
-            outstanding.Cancel();
-        }
+        return await new ResetRun(context, input).ExecuteAsync();
     }
 
     /// <summary>The password reset: the action, with its retries, once the grant is verified. While waiting, each read of

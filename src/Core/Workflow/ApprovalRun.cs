@@ -35,7 +35,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
     /// <summary>True when the last <see cref="ReadForDecisionAsync"/> already ran (or tried) the action.</summary>
     protected virtual bool ActedOnRead => false;
 
-    public async Task<ApprovalResult> ExecuteAsync(CancellationToken outstanding)
+    public async Task<ApprovalResult> ExecuteAsync()
     {
         var deadlineAt = started.AddSeconds(Input.DeadlineSeconds);
         if (PetitionName is null)
@@ -57,12 +57,13 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
 
         Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
         Cancel = Context.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel, CancellationToken.None);
-        var deadline = Context.CreateTimer(deadlineAt, outstanding);
         var interval = TimeSpan.FromSeconds(Math.Max(1, Input.Continued?.IntervalSeconds ?? Input.PollInitialSeconds));
         var cap = TimeSpan.FromSeconds(Math.Max(Input.PollInitialSeconds, Input.PollMaxSeconds));
 
         // One poll timer at a time, kept across hints it does not need to move; a burst of hints (Indent's retries and
         // duplicates, or a flood of validly signed ones) reads the petition at most once per ApprovalOrchestrator.HintSpacing.
+        // The deadline is the last poll's due time, not a timer of its own: every timer is a queue message on Azure
+        // Storage that fires even after the workflow has finished, so one timer per wait is the cheapest there is.
         Task? poll = null;
         CancellationTokenSource? pollCancel = null;
         DateTime pollAt = default;
@@ -92,7 +93,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                 }
 
                 Report(ApprovalStatuses.AwaitingApproval, nextPoll: pollAt);
-                var winner = await Task.WhenAny(Decision, Cancel, deadline, poll);
+                var winner = await Task.WhenAny(Decision, Cancel, poll);
                 if (winner == Cancel)
                 {
                     var why = Cancel.Result?.Reason;
@@ -158,7 +159,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                     return Finish(ApprovalStatuses.Denied, snapshot.DecidedBy, "petition " + snapshot.Phase);
                 }
 
-                if (winner == deadline)
+                if (winner != Decision && Context.CurrentUtcDateTime >= deadlineAt) // the poll due at the deadline
                 {
                     await CloseAsync("no decision before the deadline");
                     return Finish(ApprovalStatuses.Expired, detail: "no decision before the deadline");

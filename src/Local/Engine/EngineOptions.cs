@@ -21,8 +21,10 @@ public sealed class EngineOptions : SettingsOptions
     /// <summary>Azure Storage engine only: how long a dequeued message stays invisible.</summary>
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Azure Storage engine only: control-queue partitions (Durable Functions' partitionCount; 1 to 16).</summary>
-    public int PartitionCount { get; set; } = 4;
+    /// <summary>Azure Storage engine only: control-queue partitions (Durable Functions' partitionCount; 1 to 16). One, as
+    /// host.json sets for Azure: each partition's queue is polled all the time, and approvals are human-paced (measured in
+    /// docs/BENCHMARKS.md).</summary>
+    public int PartitionCount { get; set; } = 1;
 
     public const string StorageSetting = "AzureWebJobsStorage";
     public const string TaskHubSetting = "TASKHUB_NAME";

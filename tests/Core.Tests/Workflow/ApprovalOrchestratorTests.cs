@@ -25,7 +25,8 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(1, h.Resets);
         Assert.Equal(0, result.PollCount);
         Assert.Equal("https://kv.vault.azure.net/secrets/tmp-pw-x/1", result.Result!.CredentialReference);
-        Assert.True(h.Deadline.Token.IsCancellationRequested, "the deadline timer is cancelled once decided");
+        var timer = Assert.Single(h.Timers); // one timer per wait: the deadline is the poll's cap, not a timer of its own
+        Assert.True(timer.Token.IsCancellationRequested, "the poll timer is cancelled once decided");
     }
 
     [Fact]
@@ -99,14 +100,16 @@ public sealed class ApprovalOrchestratorTests
     public async Task RunAsync_DeadlinePassesUndecided_ExpiresAndClosesPetition()
     {
         var h = new OrchestratorHarness();
-        var run = h.Start(Input(deadlineSeconds: 600));
+        var run = h.Start(Input(deadlineSeconds: 5));
 
-        h.FirePoll();
-        h.FireDeadline();
+        h.FirePoll();                                  // at 2 s; the next would be at 6 s, past the deadline
+        Assert.Equal(new DateTime(2026, 11, 28, 9, 0, 5, DateTimeKind.Utc), h.CurrentPoll.FireAt);
+        h.FirePoll();                                  // the last poll, due at the deadline
         var result = await run;
 
         Assert.Equal(ApprovalStatuses.Expired, result.Status);
-        Assert.Equal(h.Timers[0].FireAt, new DateTime(2026, 11, 28, 9, 10, 0, DateTimeKind.Utc));
+        Assert.Equal(2, h.Timers.Count);
+        Assert.Equal(2, h.PetitionReads);              // the deadline's poll still reads once: a grant just in time is used
         Assert.Equal(1, h.CallsTo(nameof(ClosePetitionActivity)));
         Assert.Equal(0, h.Resets);
     }
@@ -327,11 +330,13 @@ public sealed class ApprovalOrchestratorTests
         Assert.Equal(new DateTime(2026, 11, 28, 9, 0, 0, DateTimeKind.Utc), continued.Continued.StartedAt);
         Assert.Equal(ApprovalOrchestrator.MaxWaitsPerExecution, continued.Continued.PollCount);
 
-        // The next execution does not create a second petition and keeps the original deadline.
-        var next = new OrchestratorHarness { Now = h.Now };
+        // The next execution does not create a second petition and keeps the original deadline: started just before
+        // it, its first poll is capped by it.
+        var deadline = new DateTime(2026, 11, 28, 9, 0, 0, DateTimeKind.Utc).AddSeconds(604_800);
+        var next = new OrchestratorHarness { Now = deadline.AddSeconds(-0.5) };
         var nextRun = next.Start(continued);
         Assert.Equal(0, next.CallsTo(nameof(CreatePetitionActivity)));
-        Assert.Equal(new DateTime(2026, 11, 28, 9, 0, 0, DateTimeKind.Utc).AddSeconds(604_800), next.Deadline.FireAt);
+        Assert.Equal(deadline, next.CurrentPoll.FireAt);
         next.CancelWait.SetResult(new CancelRequest(null));
         Assert.Equal(ApprovalStatuses.Cancelled, (await nextRun).Status);
     }

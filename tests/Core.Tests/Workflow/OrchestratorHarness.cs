@@ -95,7 +95,15 @@ public sealed class OrchestratorHarness
     public static TaskFailedException Failure(string task, string message = "Indent API GET failed with HTTP 503") =>
         new(task, 1, new TaskFailureDetails("Approvals.Core.Indent.IndentApiException", message, null, null, null));
 
-    public Task<ApprovalResult> Start(ApprovalInput? input = null) => new ApprovalOrchestrator().RunAsync(Context.Object, input ?? Input());
+    public Task<ApprovalResult> Start(ApprovalInput? input = null)
+    {
+        input ??= Input();
+        DeadlineAt = (input.Continued?.StartedAt ?? Now).AddSeconds(input.DeadlineSeconds);
+        return new ApprovalOrchestrator().RunAsync(Context.Object, input);
+    }
+
+    /// <summary>When the started approval's deadline falls (the due time of its last poll; there is no deadline timer).</summary>
+    public DateTime DeadlineAt { get; private set; }
 
     public int CallsTo(string name) => Calls.Count(c => c.Name == name);
 
@@ -108,9 +116,6 @@ public sealed class OrchestratorHarness
     /// <summary>Reads of the petition, alone or with the action.</summary>
     public int PetitionReads => CallsTo(nameof(GetPetitionActivity)) + CallsTo(nameof(VerifyAndResetActivity));
 
-    /// <summary>The deadline timer is the first one created; poll timers follow, one per wait.</summary>
-    public (DateTime FireAt, TaskCompletionSource Source, CancellationToken Token) Deadline => Timers[0];
-
     public (DateTime FireAt, TaskCompletionSource Source, CancellationToken Token) CurrentPoll => Timers[^1];
 
     public void FirePoll()
@@ -120,10 +125,11 @@ public sealed class OrchestratorHarness
         poll.Source.SetResult();
     }
 
+    /// <summary>The clock reaches the deadline and the poll timer then due fires (a durable timer may fire late).</summary>
     public void FireDeadline()
     {
-        Now = Deadline.FireAt;
-        Deadline.Source.SetResult();
+        Now = DeadlineAt;
+        CurrentPoll.Source.SetResult();
     }
 
     public void Webhook(string eventType = "access/grant", string? actor = "mary@acme.test") =>
