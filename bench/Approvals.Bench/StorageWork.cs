@@ -160,5 +160,45 @@ public static class StorageWorkReport
         }
 
         md.AppendLine();
+        var label = results[0].Path[..results[0].Path.IndexOf(':', StringComparison.Ordinal)];
+        var fast = results.FirstOrDefault(r => r.Path == label + ": (a) webhook fast path");
+        var poll = results.FirstOrDefault(r => r.Path == label + ": (c) waiting, undecided");
+        var idle = results.FirstOrDefault(r => r.Path.StartsWith(label + ": host idle", StringComparison.Ordinal));
+        if (fast is null || poll is null || idle is null)
+        {
+            return;
+        }
+
+        md.AppendLine("#### What to multiply by the price list");
+        md.AppendLine();
+        md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"From the `{label}` rows above. Azure Storage bills queue, table and blob operations per 10,000 transactions and Flex Consumption bills executions per million (Microsoft's price pages, azure.microsoft.com/pricing/details/storage/ and …/functions/, are not reachable from the machine that measured this: multiply by your region's list price). Functions executions = orchestrator episodes + activity executions. A day of waiting is the default poll schedule's first day (2 s doubling to the 300 s cap: {Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromDays(1), 2, 300)} polls) times the measured cost of one poll.");
+        md.AppendLine();
+        md.AppendLine("| per | storage transactions | of which queue | table | blob | Functions executions | Indent calls |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        var pollsPerDay = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromDays(1), 2, 300);
+        void Row(string per, StorageWorkResult r, double times)
+        {
+            double Sum(string prefix) => r.Storage.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(p => p.Value) * times;
+            md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {per} | {F(r.StorageTotal * times, "N0")} | {F(Sum("queue."), "N0")} | {F(Sum("table."), "N0")} | {F(Sum("blob."), "N0")} | {F((r.Episodes + r.Activities) * times, "N0")} | {F(r.IndentCalls * times, "N0")} |");
+        }
+
+        Row("1,000 approvals decided through the webhook", fast, 1000);
+        Row("1,000 approval-days of waiting, undecided", poll, 1000.0 * pollsPerDay);
+        Row("one host instance running idle for a day", idle, 24);
+        md.AppendLine();
+
+        md.AppendLine("#### The poll schedule: an operator's choice, with its price");
+        md.AppendLine();
+        md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"`APPROVALS_POLL_MAX_SECONDS` caps the fallback poll (the webhook is the fast path). Polls per day come from the schedule (`PollSchedule`, first day, from 2 s doubling to the cap); each poll's cost is the measured (c) row: {F(poll.StorageTotal)} storage requests, {F(poll.Episodes + poll.Activities)} Functions executions, {F(poll.IndentCalls)} Indent call. A webhook that never arrives is noticed at the next poll: at most one cap later.");
+        md.AppendLine();
+        md.AppendLine("| poll cap | polls per undecided approval-day | Indent calls per approval-day | storage requests per approval-day | Functions executions per approval-day | longest a lost webhook goes unnoticed |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (var cap in new[] { 60, 120, 300, 600, 900, 1800, 3600 })
+        {
+            var polls = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromDays(1), 2, cap);
+            md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {(cap == 300 ? "**300 s (default)**" : cap + " s")} | {polls:N0} | {F(polls * poll.IndentCalls, "N0")} | {F(polls * poll.StorageTotal, "N0")} | {F(polls * (poll.Episodes + poll.Activities), "N0")} | {(cap < 120 ? cap + " s" : cap / 60 + " min")} |");
+        }
+
+        md.AppendLine();
     }
 }
