@@ -4,13 +4,7 @@
 # the commit, the date and the machine. Usage: scripts/bench.sh [extra approvals-bench args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/commit.sh
-require_clean_commit
-source scripts/prerequisites.sh
-trap stop_azurite EXIT
-install_prerequisites
-dotnet build bench/Approvals.Bench -c Release -warnaserror -nologo -v:q
-mkdir -p artifacts/bench
+source scripts/bench-prelude.sh
 dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll --commit "$MEASURED_COMMIT" --output artifacts/bench/report.md "$@"
 python3 scripts/publish_block.py docs/BENCHMARKS.md bench artifacts/bench/report.md
 python3 scripts/publish_block.py README.md bench artifacts/bench/report.summary.md

@@ -9,13 +9,7 @@ if [[ "${1:-}" == "--block" ]]; then
   block=${2:?--block takes a name}
   shift 2
 fi
-source scripts/commit.sh
-require_clean_commit
-source scripts/prerequisites.sh
-trap stop_azurite EXIT
-install_prerequisites
-dotnet build bench/Approvals.Bench -c Release -warnaserror -nologo -v:q
-mkdir -p artifacts/bench
+source scripts/bench-prelude.sh
 dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll --engines azurite --only storage --commit "$MEASURED_COMMIT" --output "artifacts/bench/$block.md" "$@"
 python3 scripts/publish_block.py docs/BENCHMARKS.md "$block" "artifacts/bench/$block.md"
 echo "docs/BENCHMARKS.md block '$block' updated from commit $MEASURED_COMMIT"
