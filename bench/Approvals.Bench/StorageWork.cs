@@ -107,6 +107,9 @@ public static class StorageWork
             await host.Durable.RaiseEventAsync(id, Core.Workflow.ApprovalEvents.Cancel, new Core.Workflow.CancelRequest("benchmark over", "bench@local"));
         }
 
+        // Let them close their petitions before the host stops (outside every window).
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await Task.WhenAll(ids.Select(id => host.CompletionAsync(id, bound.Token)));
         return results;
     }
 
