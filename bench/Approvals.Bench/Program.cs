@@ -97,7 +97,7 @@ namespace Approvals.Bench
             var errors = new List<string>();
             var md = new StringBuilder();
             var stamp = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit ?? "(not given)"}, on {Machine()}";
-            md.AppendLine(CultureInfo.InvariantCulture, $"Run {stamp}; {(smoke ? "**smoke** (small counts)" : "full")} run; host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 1 partition, cap 200, visibility timeout 5 min except in the storage-work section, which keeps the host's own 30 s).");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Run {stamp}; {(smoke ? "**smoke** (small counts)" : "full")} run; latency: the host alone in its own process (`approvals-local serve`) and this benchmark its client over HTTP; the other scenarios: host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 1 partition, cap 200, visibility timeout 5 min except in the storage-work section, which keeps the host's own 30 s).");
             md.AppendLine();
             var latency = new List<LatencyResult>();
             var throughput = new List<ThroughputResult>();
@@ -192,7 +192,7 @@ namespace Approvals.Bench
             {
                 md.AppendLine("### Decision-to-action latency (ms)");
                 md.AppendLine();
-                md.AppendLine("From the emulator sending the first signed decision webhook to the local directory recording the reset (webhook rows), and from the approver's decision to the reset (all rows).");
+                md.AppendLine("The host alone in its own process; the benchmark, a separate process, keeps N approvals in flight over the public API, each approved by an emulator rule as soon as its petition exists. Webhook rows: from the emulator sending the first signed decision webhook (its delivery log) to the local directory recording the reset (its log file); all rows: from the approval (the petition's `access/approve` event) to the reset. Both times are taken by the host process on this machine's clock.");
                 md.AppendLine();
                 md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (look-up, create, get) |");
                 md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");

@@ -43,40 +43,35 @@ public static class Scenarios
         return kinds.ToDictionary(k => k, k => (after.GetValueOrDefault(k) - before.GetValueOrDefault(k)) / (double)approvals);
     }
 
-    /// <summary>Decision-to-action latency at a given concurrency: from the emulator sending the first signed
-    /// decision webhook (approve or grant) to the local directory recording the reset.</summary>
+    /// <summary>Decision-to-action latency at a given concurrency, with the host alone in its own process (as in
+    /// production) and this benchmark only its client: <paramref name="concurrency"/> approvals kept in flight, each
+    /// approved by an emulator rule the moment its petition exists. Afterwards, from the host's own records: the
+    /// approval's time from the petition's <c>access/approve</c> event, the first signed decision webhook from the
+    /// emulator's delivery log, the reset from the directory's log file.</summary>
     public static async Task<LatencyResult> LatencyAsync(string engine, int concurrency, int total, bool webhooks, int? queuePollingMs = null)
     {
         // With webhooks, polls start at 60 s so only the webhook can finish an approval; without, the seed's 2 s schedule.
-        await using var host = await BenchHost.StartAsync(Settings(engine, webhooks ? 60 : 2, webhooks ? 60 : 300, queuePollingMs));
+        var users = Enumerable.Range(0, total).Select(i => $"lat{i}").ToList();
+        await using var host = await HostProcess.StartAsync(Settings(engine, webhooks ? 60 : 2, webhooks ? 60 : 300, queuePollingMs), users);
         if (!webhooks)
         {
-            host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
+            await host.AdminPutAsync("faults", $$"""{"dropWebhooks":{{int.MaxValue}}}""");
         }
 
-        host.Know(Enumerable.Range(0, total).Select(i => $"lat{i}"));
-        var decided = new ConcurrentDictionary<string, (string Petition, DateTimeOffset At)>();
+        await host.AdminPutAsync("rules", """{"rules":[{"pattern":"*","decision":"approve","afterSeconds":0}]}""");
+        var ids = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var failures = 0;
         using var gate = new SemaphoreSlim(concurrency);
-        var before = BenchHost.Calls();
-        var tasks = Enumerable.Range(0, total).Select(async i =>
+        var before = await host.CallsAsync();
+        await Task.WhenAll(users.Select(async user =>
         {
             await gate.WaitAsync();
             try
             {
-                var user = $"lat{i}";
-                var id = await host.StartAsync(user);
-                var petition = await host.PetitionAsync(id);
-                await Task.Delay(webhooks ? 0 : Random.Shared.Next(0, 2000));
-                decided[user] = (petition, DateTimeOffset.UtcNow);
-                host.Approve(petition);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-                if (await host.CompletionAsync(id, timeout.Token) != ApprovalStatuses.Completed)
-                {
-                    Interlocked.Increment(ref failures);
-                }
+                ids[user] = await host.StartApprovalAsync(user);
+                await host.ResetAsync(user).WaitAsync(TimeSpan.FromMinutes(5));
             }
-            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException or HttpRequestException)
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException)
             {
                 Console.Error.WriteLine("approval failed: " + e.Message);
                 Interlocked.Increment(ref failures);
@@ -85,29 +80,29 @@ public static class Scenarios
             {
                 gate.Release();
             }
-        }).ToList();
-        await Task.WhenAll(tasks);
-        var after = BenchHost.Calls();
+        }));
+        var after = await host.CallsAsync();
 
-        var users = host.Users();
-        var sent = host.DecisionWebhookSent();
+        var sent = await host.DecisionWebhooksSentAsync();
         var fromWebhook = new List<double>();
         var fromDecision = new List<double>();
-        foreach (var (user, (petition, at)) in decided)
+        foreach (var (user, id) in ids)
         {
-            if (!users.TryGetValue(user, out var u) || u.LastResetAt is not { } actedAt)
+            if (!host.ResetAsync(user).IsCompletedSuccessfully || await host.DecisionAsync(id) is not { } decision)
             {
                 continue;
             }
 
-            fromDecision.Add((actedAt - at).TotalMilliseconds);
-            if (sent.TryGetValue(petition, out var webhookAt))
+            var actedAt = host.ResetAsync(user).Result;
+            fromDecision.Add((actedAt - decision.ApprovedAt).TotalMilliseconds);
+            if (sent.TryGetValue(decision.Petition, out var webhookAt))
             {
                 fromWebhook.Add((actedAt - webhookAt).TotalMilliseconds);
             }
         }
 
-        return new LatencyResult(host.Engine, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, [.. fromWebhook.Order()], [.. fromDecision.Order()], PerApproval(before, after, total), failures);
+        var described = engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
+        return new LatencyResult(described, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, [.. fromWebhook.Order()], [.. fromDecision.Order()], PerApproval(before, after, total), failures);
     }
 
     /// <summary>Completed approvals per second with <paramref name="count"/> started at once, approved by rule at creation.</summary>

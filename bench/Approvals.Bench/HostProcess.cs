@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Approvals.Core.Http;
+using Approvals.Local.Actions;
+
+namespace Approvals.Bench;
+
+/// <summary>The local host alone in its own process (<c>approvals-local serve</c>), as a host runs in production; the
+/// benchmark is only a client: it starts approvals over the public API, sets the emulator's rules and faults and reads
+/// its counters over its admin API, and learns when each reset happened from the directory's own log file.</summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    const string IndentToken = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJiZW5jaEBhY21lLnRlc3QifQ.YmVuY2g";
+    readonly Process process;
+    readonly FileUserDirectory log;
+    readonly ConcurrentDictionary<string, TaskCompletionSource<DateTimeOffset>> resets = new(StringComparer.Ordinal);
+    readonly CancellationTokenSource stop = new();
+    readonly Task tail;
+    readonly ConcurrentQueue<string> lastLines = new();
+
+    HostProcess(Process process, string dataDirectory, int port)
+    {
+        this.process = process;
+        DataDirectory = dataDirectory;
+        log = new FileUserDirectory(dataDirectory, TimeProvider.System);
+        Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromMinutes(5) };
+        Indent = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/indent/"), Timeout = TimeSpan.FromMinutes(5) };
+        Indent.DefaultRequestHeaders.Authorization = new("Bearer", IndentToken);
+        tail = Task.Run(TailAsync);
+    }
+
+    public HttpClient Api { get; }
+
+    /// <summary>The emulator: its Indent API under <c>v1/</c>, its admin API under <c>_admin/</c>.</summary>
+    public HttpClient Indent { get; }
+
+    public string DataDirectory { get; }
+
+    public static async Task<HostProcess> StartAsync(Dictionary<string, string?> settings, IEnumerable<string> users)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "approvals-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        FileUserDirectory.AddPeople(data, users.Select(u => new LocalPerson(u, u, u + "@local")));
+        var port = Local.Hosting.FreePorts.Pick(System.Net.IPAddress.Loopback);
+        var dll = Path.Combine(AppContext.BaseDirectory, "approvals-local.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", data })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["INDENT_API_TOKEN"] = IndentToken;
+        info.Environment["INDENT_WEBHOOK_SECRET"] = "whsec_bench_0123456789";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (k, v) in settings)
+        {
+            info.Environment[k] = v;
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the host process");
+        var host = new HostProcess(process, data, port);
+        process.OutputDataReceived += (_, e) => host.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => host.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited || clock.Elapsed > TimeSpan.FromMinutes(1))
+            {
+                var why = process.HasExited ? $"exited with {process.ExitCode}" : "not healthy within a minute";
+                await host.DisposeAsync();
+                throw new InvalidOperationException($"the host process {why}: {string.Join(" | ", host.lastLines)}");
+            }
+
+            try
+            {
+                using var health = await host.Api.GetAsync("api/health");
+                if (health.IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        var token = Local.Identity.LocalIssuer.Open(data).Mint("bench@local", [Core.Identity.ApprovalsRoles.Request], TimeSpan.FromHours(8), DateTimeOffset.UtcNow);
+        host.Api.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return host;
+    }
+
+    void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lastLines.Enqueue(line);
+        while (lastLines.Count > 5)
+        {
+            lastLines.TryDequeue(out _);
+        }
+    }
+
+    /// <summary>Reads the directory's log as the host appends to it, and completes the wait of each user reset.</summary>
+    async Task TailAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                foreach (var (id, user) in log.All())
+                {
+                    if (user.LastResetAt is { } at && resets.TryGetValue(id, out var waiting))
+                    {
+                        waiting.TrySetResult(at);
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+
+            try
+            {
+                await Task.Delay(5, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>When the user's password was set, by the directory's log.</summary>
+    public Task<DateTimeOffset> ResetAsync(string user) => resets.GetOrAdd(user, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    public async Task<string> StartApprovalAsync(string user)
+    {
+        using var response = await Api.PostAsJsonAsync("api/password-resets", new PasswordResetBody { UserId = user, Reason = "benchmark" }, ApiJsonContext.Default.PasswordResetBody);
+        if (response.StatusCode != System.Net.HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"start failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        return (await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.StartedResponse))!.Id;
+    }
+
+    public async Task AdminPutAsync(string what, string json)
+    {
+        using var response = await Indent.PutAsync("_admin/" + what, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The emulator's Indent API calls so far, by kind.</summary>
+    public async Task<Dictionary<string, long>> CallsAsync()
+    {
+        using var stats = JsonDocument.Parse(await Indent.GetStringAsync("_admin/stats"));
+        return stats.RootElement.GetProperty("apiCalls").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal);
+    }
+
+    /// <summary>For each petition, when the emulator first sent a decision webhook (approve or grant).</summary>
+    public async Task<Dictionary<string, DateTimeOffset>> DecisionWebhooksSentAsync()
+    {
+        using var doc = JsonDocument.Parse(await Indent.GetStringAsync("_admin/deliveries"));
+        var sent = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var d in doc.RootElement.GetProperty("deliveries").EnumerateArray())
+        {
+            var type = d.GetProperty("eventType").GetString() ?? "";
+            if (!d.TryGetProperty("petition", out var p) || p.GetString() is not { } petition || !(type.Contains("access/approve", StringComparison.Ordinal) || type.Contains("access/grant", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            foreach (var attempt in d.GetProperty("attempts").EnumerateArray())
+            {
+                if (attempt.TryGetProperty("sentAt", out var s) && s.ValueKind == JsonValueKind.String && s.GetDateTimeOffset() is var at && (!sent.TryGetValue(petition, out var known) || at < known))
+                {
+                    sent[petition] = at;
+                }
+            }
+        }
+
+        return sent;
+    }
+
+    /// <summary>The approval's petition and when Indent (the emulator) recorded its approval.</summary>
+    public async Task<(string Petition, DateTimeOffset ApprovedAt)?> DecisionAsync(string id)
+    {
+        using var view = JsonDocument.Parse(await Api.GetStringAsync($"api/approvals/{id}"));
+        if (view.RootElement.GetProperty("petition").GetString() is not { } petition)
+        {
+            return null;
+        }
+
+        var name = petition.Contains('/', StringComparison.Ordinal) ? petition[(petition.LastIndexOf('/') + 1)..] : petition;
+        var space = petition.Contains('/', StringComparison.Ordinal) ? petition[..petition.IndexOf('/', StringComparison.Ordinal)] : "local";
+        using var doc = JsonDocument.Parse(await Indent.GetStringAsync($"v1/spaces/{space}/petitions/{name}"));
+        foreach (var e in doc.RootElement.GetProperty("state").GetProperty("eventHistory").EnumerateArray())
+        {
+            if (e.GetProperty("event").GetString() == "access/approve")
+            {
+                return (name, e.GetProperty("timestamp").GetDateTimeOffset());
+            }
+        }
+
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await tail;
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+        Api.Dispose();
+        Indent.Dispose();
+        stop.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
