@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full benchmark (not part of ./test.sh): both engines, about 15 minutes on 2 cores, on a clean commit.
+# The full benchmark (not part of ./test.sh): both engines, about 30 minutes on 2 cores, on a clean commit.
 # Regenerates the tables in docs/BENCHMARKS.md and the headline rows in README.md from this one run, stamped with
 # the commit, the date and the machine. Usage: scripts/bench.sh [extra approvals-bench args]
 set -euo pipefail

@@ -192,13 +192,13 @@ namespace Approvals.Bench
             {
                 md.AppendLine("### Decision-to-action latency (ms)");
                 md.AppendLine();
-                md.AppendLine("The host alone in its own process; the benchmark, a separate process, keeps N approvals in flight over the public API, each approved by an emulator rule as soon as its petition exists. Webhook rows: from the emulator sending the first signed decision webhook (its delivery log) to the local directory recording the reset (its log file); all rows: from the approval (the petition's `access/approve` event) to the reset. Both times are taken by the host process on this machine's clock.");
+                md.AppendLine("The host alone in its own process; the benchmark, a separate process, keeps N approvals in flight over the public API, each approved by an emulator rule as soon as its petition exists. Webhook rows: from the emulator sending the first signed decision webhook (its delivery log) to the local directory recording the reset (its log file); all rows: from the approval (the petition's `access/approve` event) to the reset. Both times are taken by the host process on this machine's clock. Completed/s is the whole run's rate: with N approvals always in flight (a closed loop), a latency near N ÷ that rate is time spent queued behind the others, not one approval's own work.");
                 md.AppendLine();
-                md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | Indent calls/approval (look-up, create, get) |");
-                md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | completed/s | Indent calls/approval (look-up, create, get) |");
+                md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                 foreach (var r in latency)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(r.PerSecond, "0")} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
                 }
 
                 md.AppendLine();

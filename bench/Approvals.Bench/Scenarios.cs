@@ -5,7 +5,11 @@ using Approvals.Local.Emulator;
 
 namespace Approvals.Bench;
 
-public sealed record LatencyResult(string Engine, string Path, int Concurrency, int Approvals, double[] WebhookToActionMs, double[] DecisionToActionMs, IReadOnlyDictionary<string, double> CallsPerApproval, int Failures);
+public sealed record LatencyResult(string Engine, string Path, int Concurrency, int Approvals, double[] WebhookToActionMs, double[] DecisionToActionMs, IReadOnlyDictionary<string, double> CallsPerApproval, int Failures, double Seconds = double.NaN)
+{
+    /// <summary>Approvals completed per second over the run: with N always in flight, latency is about N divided by this.</summary>
+    public double PerSecond => Approvals / Seconds;
+}
 
 public sealed record ThroughputResult(string Engine, int Started, double Seconds, int Completed, int ResetOnce) { public double PerSecond => Completed / Seconds; }
 
@@ -63,6 +67,7 @@ public static class Scenarios
         var failures = 0;
         using var gate = new SemaphoreSlim(concurrency);
         var before = await host.CallsAsync();
+        var clock = Stopwatch.StartNew();
         await Task.WhenAll(users.Select(async user =>
         {
             await gate.WaitAsync();
@@ -81,6 +86,7 @@ public static class Scenarios
                 gate.Release();
             }
         }));
+        var seconds = clock.Elapsed.TotalSeconds;
         var after = await host.CallsAsync();
 
         var sent = await host.DecisionWebhooksSentAsync();
@@ -102,7 +108,7 @@ public static class Scenarios
         }
 
         var described = engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
-        return new LatencyResult(described, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, [.. fromWebhook.Order()], [.. fromDecision.Order()], PerApproval(before, after, total), failures);
+        return new LatencyResult(described, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, [.. fromWebhook.Order()], [.. fromDecision.Order()], PerApproval(before, after, total), failures, seconds);
     }
 
     /// <summary>Completed approvals per second with <paramref name="count"/> started at once, approved by rule at creation.</summary>
