@@ -109,11 +109,11 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             await sidecar.StopAsync(cancellationToken);
         }
 
-        // The sidecar starts the Azure Storage service's queue pollers and partition manager but never stops them:
-        // without this a stopped host would go on polling its task hub (measured: its whole idle rate) until the process exits.
-        if (service?.Inner is AzureStorageOrchestrationService storage)
+        // The sidecar's own stop of the service is fire-and-forget and may still be draining: stop it here too (once,
+        // bounded, see EngineService), or a stopped host goes on polling its task hub (measured: its whole idle rate).
+        if (service is { Inner: AzureStorageOrchestrationService })
         {
-            await storage.StopAsync(isForced: true);
+            await service.StopAsync(isForced: true);
         }
     }
 
