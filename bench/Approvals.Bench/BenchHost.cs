@@ -28,7 +28,6 @@ public sealed class BenchHost : IAsyncDisposable
     public string Engine { get; }
     public IndentEmulator Emulator { get; }
     public DurableTaskClient Durable { get; }
-    public WebhookDispatcher Dispatcher { get; }
     public FaultInjector Faults { get; }
 
     BenchHost(RunningHost host, string dataDirectory)
@@ -41,7 +40,6 @@ public sealed class BenchHost : IAsyncDisposable
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.MintToken("bench@local", lifetime: TimeSpan.FromHours(8)));
         Emulator = host.Services.GetRequiredService<IndentEmulator>();
         Durable = host.Services.GetRequiredService<DurableTaskClient>();
-        Dispatcher = host.Services.GetRequiredService<WebhookDispatcher>();
         Faults = host.Services.GetRequiredService<FaultInjector>();
         Emulator.EventsRaised += events =>
         {
@@ -110,27 +108,6 @@ public sealed class BenchHost : IAsyncDisposable
 
     /// <summary>When each user's password was set (the action), from the local directory's log.</summary>
     public IReadOnlyDictionary<string, LocalUser> Users() => log.All();
-
-    /// <summary>For each petition, when the emulator first sent a decision webhook (approve or grant).</summary>
-    public Dictionary<string, DateTimeOffset> DecisionWebhookSent()
-    {
-        var sent = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var d in Dispatcher.Deliveries)
-        {
-            if (d.Petition is null || !(d.EventType.Contains(IndentEventTypes.Approve, StringComparison.Ordinal) || d.EventType.Contains(IndentEventTypes.Grant, StringComparison.Ordinal)))
-            {
-                continue;
-            }
-
-            var first = d.Attempts.FirstOrDefault()?.SentAt;
-            if (first is { } at && (!sent.TryGetValue(d.Petition, out var known) || at < known))
-            {
-                sent[d.Petition] = at;
-            }
-        }
-
-        return sent;
-    }
 
     public static Dictionary<string, long> Calls() => new(EmulatorEndpoints.CallCounts);
 

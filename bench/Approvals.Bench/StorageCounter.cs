@@ -59,10 +59,6 @@ public sealed class StorageCounter : IAsyncDisposable
             var index = Array.IndexOf(ports, context.Connection.LocalPort);
             var (service, azuritePort) = Services[index];
             var kind = Kind(service, context.Request.Method, context.Request.Path.Value ?? "", context.Request.Query);
-            if (Environment.GetEnvironmentVariable("STORAGE_TRACE") == "1")
-            {
-                Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {kind} {context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
-            }
             if (kind != "queue.dequeue")
             {
                 counter.counts.AddOrUpdate(kind, 1, (_, n) => n + 1);

@@ -39,7 +39,11 @@ public static class StorageWork
         await using var host = await BenchHost.StartAsync(settings);
         var engine = host.Services.GetRequiredService<DurableEngine>().Service;
         var clock = Stopwatch.StartNew();
-        Sample Take() => new(counter.Snapshot(), engine.OrchestratorEpisodes, engine.ActivityExecutions, BenchHost.Calls().Values.Sum(), BenchHost.Calls().GetValueOrDefault("petitions.get"), clock.Elapsed);
+        Sample Take()
+        {
+            var calls = BenchHost.Calls();
+            return new(counter.Snapshot(), engine.OrchestratorEpisodes, engine.ActivityExecutions, calls.Values.Sum(), calls.GetValueOrDefault("petitions.get"), clock.Elapsed);
+        }
 
         var n = smoke ? 3 : 20;
         var waiting = smoke ? 3 : 10;

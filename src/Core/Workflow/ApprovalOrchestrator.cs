@@ -100,5 +100,8 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         }
     }
 
-    internal static string Describe(TaskFailedException e) => e.FailureDetails.ErrorMessage is { Length: > 300 } m ? m[..300] : e.FailureDetails.ErrorMessage;
+    internal static string Describe(TaskFailedException e) => Shorten(e.FailureDetails.ErrorMessage);
+
+    /// <summary>A failure's message as the workflow records it: at most 300 characters.</summary>
+    internal static string Shorten(string message) => message.Length > 300 ? message[..300] : message;
 }

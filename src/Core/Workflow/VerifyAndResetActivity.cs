@@ -26,7 +26,7 @@ public sealed class VerifyAndResetActivity(GetPetitionActivity read, ResetPasswo
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return new VerifiedReset(snapshot, Error: e.Message.Length > 300 ? e.Message[..300] : e.Message, Permanent: e is PermanentActivityFailureException);
+            return new VerifiedReset(snapshot, Error: ApprovalOrchestrator.Shorten(e.Message), Permanent: e is PermanentActivityFailureException);
         }
     }
 }
