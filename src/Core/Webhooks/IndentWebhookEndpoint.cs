@@ -113,16 +113,21 @@ public sealed class IndentWebhookEndpoint(
                 continue;
             }
 
-            var metadata = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, cancellationToken);
-            if (metadata is null || metadata.IsCompleted)
+            // Raised without reading the instance first: the backend's client already reads it and drops an event for an
+            // instance that is not running (the Functions host; the local engine does the same), so a read here was a
+            // second storage read per decision. Where the host is set to say so, "not running" comes back as an error.
+            var actor = e.Actor?.Email ?? e.Actor?.DisplayName ?? e.Actor?.Id;
+            try
+            {
+                await client.RaiseEventAsync(instanceId, ApprovalEvents.IndentDecision, new IndentDecision(petitionName, type, e.Id, actor), cancellationToken);
+            }
+            catch (Grpc.Core.RpcException rpc) when (rpc.StatusCode is Grpc.Core.StatusCode.NotFound or Grpc.Core.StatusCode.FailedPrecondition)
             {
                 logger.LogInformation("Indent {EventType} for petition {Petition}: approval {InstanceId} is not waiting; acknowledged", type, petitionName, instanceId);
                 continue;
             }
 
-            var actor = e.Actor?.Email ?? e.Actor?.DisplayName ?? e.Actor?.Id;
-            await client.RaiseEventAsync(instanceId, ApprovalEvents.IndentDecision, new IndentDecision(petitionName, type, e.Id, actor), cancellationToken);
-            logger.LogInformation("Indent {EventType} for petition {Petition} woke approval {InstanceId}", type, petitionName, instanceId);
+            logger.LogInformation("Indent {EventType} for petition {Petition} passed to approval {InstanceId}", type, petitionName, instanceId);
         }
 
         return Status(StatusCodes.Status200OK, null, null);

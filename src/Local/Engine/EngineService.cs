@@ -110,8 +110,37 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
 
     public Task CreateTaskOrchestrationAsync(TaskMessage creationMessage) => client.CreateTaskOrchestrationAsync(creationMessage);
     public Task CreateTaskOrchestrationAsync(TaskMessage creationMessage, OrchestrationStatus[] dedupeStatuses) => client.CreateTaskOrchestrationAsync(creationMessage, dedupeStatuses);
-    public Task SendTaskOrchestrationMessageAsync(TaskMessage message) => client.SendTaskOrchestrationMessageAsync(message);
-    public Task SendTaskOrchestrationMessageBatchAsync(params TaskMessage[] messages) => client.SendTaskOrchestrationMessageBatchAsync(messages);
+
+    /// <summary>Events raised through the client reach only an instance that is running, as in Azure, where the Functions
+    /// host's client reads the instance first and drops an event for one that does not exist or has finished: without
+    /// this, the local engine would enqueue it, and the engine would then read the instance again to discard it.</summary>
+    public async Task SendTaskOrchestrationMessageAsync(TaskMessage message)
+    {
+        if (message.Event is EventRaisedEvent && !await IsRunningAsync(message.OrchestrationInstance.InstanceId))
+        {
+            Interlocked.Increment(ref droppedEvents);
+            return;
+        }
+
+        await client.SendTaskOrchestrationMessageAsync(message);
+    }
+
+    public async Task SendTaskOrchestrationMessageBatchAsync(params TaskMessage[] messages)
+    {
+        foreach (var message in messages)
+        {
+            await SendTaskOrchestrationMessageAsync(message);
+        }
+    }
+
+    long droppedEvents;
+
+    /// <summary>Events raised to an instance that was not running, dropped before they reached the engine.</summary>
+    public long DroppedEvents => Interlocked.Read(ref droppedEvents);
+
+    async Task<bool> IsRunningAsync(string instanceId) =>
+        (await client.GetOrchestrationStateAsync(instanceId, allExecutions: false))?.FirstOrDefault()?.OrchestrationStatus
+            is OrchestrationStatus.Running or OrchestrationStatus.Pending or OrchestrationStatus.Suspended or OrchestrationStatus.ContinuedAsNew;
     public Task<OrchestrationState> WaitForOrchestrationAsync(string instanceId, string executionId, TimeSpan timeout, CancellationToken cancellationToken) => client.WaitForOrchestrationAsync(instanceId, executionId, timeout, cancellationToken);
     public Task ForceTerminateTaskOrchestrationAsync(string instanceId, string reason) => client.ForceTerminateTaskOrchestrationAsync(instanceId, reason);
     public Task<IList<OrchestrationState>> GetOrchestrationStateAsync(string instanceId, bool allExecutions) => client.GetOrchestrationStateAsync(instanceId, allExecutions);

@@ -4,6 +4,7 @@ using Approvals.Core.Indent;
 using Approvals.Core.Workflow;
 using Approvals.Local.Emulator;
 using Approvals.Local.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Approvals.Local.Tests.Workflow;
@@ -210,6 +211,33 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         // Completed means the action has finished and the instance takes no more events: the count is final.
         await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
 
+        Assert.Equal(1, host.Resets(user));
+    }
+
+    [Fact]
+    public async Task LateGrantWebhook_ForAFinishedOrUnknownApproval_AcknowledgedAndNeverEnqueued()
+    {
+        await using var host = await TestHost.StartAsync(autoApprove: 0.2);
+        var engine = host.Host.Services.GetRequiredService<Approvals.Local.Engine.DurableEngine>().Service;
+        var user = User();
+        var id = await host.StartResetAsync(user);
+        var done = await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
+        IndentEvent Grant(string instance) => new()
+        {
+            EventType = IndentEventTypes.Grant,
+            Meta = new ObjectMeta { Labels = new Dictionary<string, string> { [IndentLabels.Petition] = done.Petition! } },
+            Resources = [new Resource { Kind = "user", Labels = new Dictionary<string, string> { [WorkflowLabels.Instance] = instance } }],
+        };
+
+        var before = engine.DroppedEvents;
+        using var late = await host.SendWebhookAsync(Grant(id));
+        var afterLate = engine.DroppedEvents;
+        using var unknown = await host.SendWebhookAsync(Grant(ApprovalIds.New(WorkflowLabels.ResetPasswordAction, "nobody")));
+
+        Assert.Equal(HttpStatusCode.OK, late.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+        Assert.True(afterLate > before, "the event for the finished approval was enqueued");
+        Assert.Equal(afterLate + 1, engine.DroppedEvents);
         Assert.Equal(1, host.Resets(user));
     }
 
