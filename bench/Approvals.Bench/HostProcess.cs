@@ -33,6 +33,19 @@ public sealed class HostProcess : IAsyncDisposable
 
     public HttpClient Api { get; }
 
+    /// <summary>The host's process id (for <see cref="HostProfile"/>).</summary>
+    public int ProcessId => process.Id;
+
+    /// <summary>CPU time the host process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The emulator: its Indent API under <c>v1/</c>, its admin API under <c>_admin/</c>.</summary>
     public HttpClient Indent { get; }
 
@@ -190,6 +203,66 @@ public sealed class HostProcess : IAsyncDisposable
         return sent;
     }
 
+    /// <summary>For the approvals that acted (user → approval id): decision webhook → reset and approval → reset, in
+    /// milliseconds, sorted; from the emulator's delivery log and petitions and the directory's log.</summary>
+    public async Task<(double[] FromWebhook, double[] FromDecision)> LatenciesAsync(IReadOnlyDictionary<string, string> ids)
+    {
+        var sent = await DecisionWebhooksSentAsync();
+        var fromWebhook = new List<double>();
+        var fromDecision = new List<double>();
+        foreach (var (user, id) in ids)
+        {
+            if (!ResetAsync(user).IsCompletedSuccessfully || await DecisionAsync(id) is not { } decision)
+            {
+                continue;
+            }
+
+            var actedAt = ResetAsync(user).Result;
+            fromDecision.Add((actedAt - decision.ApprovedAt).TotalMilliseconds);
+            if (sent.TryGetValue(decision.Petition, out var webhookAt))
+            {
+                fromWebhook.Add((actedAt - webhookAt).TotalMilliseconds);
+            }
+        }
+
+        return ([.. fromWebhook.Order()], [.. fromDecision.Order()]);
+    }
+
+    /// <summary>The approval's petition (<c>space/name</c>) once it exists, read through the public API.</summary>
+    public async Task<string> PetitionAsync(string id, TimeSpan bound)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using (var view = JsonDocument.Parse(await Api.GetStringAsync($"api/approvals/{id}")))
+            {
+                if (view.RootElement.TryGetProperty("petition", out var p) && p.GetString() is { } petition)
+                {
+                    return petition;
+                }
+            }
+
+            if (clock.Elapsed > bound)
+            {
+                throw new TimeoutException($"approval {id} had no petition within {bound.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Approves a petition (<c>space/name</c>) as its reviewer, over the emulator's Indent API.</summary>
+    public async Task ApproveAsync(string petition)
+    {
+        var (space, name) = SplitPetition(petition);
+        using var response = await Indent.PostAsync($"v1/spaces/{space}/petitions/{name}/claims", new StringContent("""{"claim":{"event":"access/approve","reason":"benchmark"}}""", System.Text.Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
+
+    static (string Space, string Name) SplitPetition(string petition) => petition.Contains('/', StringComparison.Ordinal)
+        ? (petition[..petition.IndexOf('/', StringComparison.Ordinal)], petition[(petition.LastIndexOf('/') + 1)..])
+        : ("local", petition);
+
     /// <summary>The approval's petition and when Indent (the emulator) recorded its approval.</summary>
     public async Task<(string Petition, DateTimeOffset ApprovedAt)?> DecisionAsync(string id)
     {
@@ -199,8 +272,7 @@ public sealed class HostProcess : IAsyncDisposable
             return null;
         }
 
-        var name = petition.Contains('/', StringComparison.Ordinal) ? petition[(petition.LastIndexOf('/') + 1)..] : petition;
-        var space = petition.Contains('/', StringComparison.Ordinal) ? petition[..petition.IndexOf('/', StringComparison.Ordinal)] : "local";
+        var (space, name) = SplitPetition(petition);
         using var doc = JsonDocument.Parse(await Indent.GetStringAsync($"v1/spaces/{space}/petitions/{name}"));
         foreach (var e in doc.RootElement.GetProperty("state").GetProperty("eventHistory").EnumerateArray())
         {

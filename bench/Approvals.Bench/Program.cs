@@ -12,7 +12,11 @@ var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals
 var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls, storage (repeatable)." };
 var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it)." };
 var set = new Option<string[]>("--set") { Description = "Storage scenario only: also measure the host with these settings, KEY=VALUE[,KEY=VALUE…] (repeatable: one variant each)." };
+var profile = new Option<string?>("--profile") { Description = "Only this: the in-memory webhook latency run at 50 concurrent (1,000 approvals; --profile-concurrency to change), with the host process's CPU sampled into this .nettrace file (read it with dotnet-trace report FILE topN); scripts/profile-host.sh runs it." };
 root.Add(set);
+var profileConcurrency = new Option<int>("--profile-concurrency") { Description = "With --profile: approvals kept in flight (default 50).", DefaultValueFactory = _ => 50 };
+root.Add(profile);
+root.Add(profileConcurrency);
 root.Add(smoke);
 root.Add(engines);
 root.Add(output);
@@ -46,6 +50,14 @@ root.SetAction(async parse =>
         }
 
         variants.Add(settings);
+    }
+
+    if (parse.GetValue(profile) is { } tracePath)
+    {
+        var inFlight = parse.GetValue(profileConcurrency);
+        var r = await Scenarios.LatencyAsync("memory", inFlight, 1000, webhooks: true, profilePath: tracePath);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-memory, webhook, {inFlight} concurrent, {r.Approvals} approvals ({r.Failures} failed), {r.PerSecond:0} completed/s, host busy {r.HostCpuSeconds / r.Seconds:0.00} cores and load generator {r.LoadCpuSeconds / r.Seconds:0.00} of {Environment.ProcessorCount}, host CPU-sampled: decision→action p50 {Scenarios.Percentile(r.DecisionToActionMs, 0.5):0.0} ms, p99 {Scenarios.Percentile(r.DecisionToActionMs, 0.99):0.0} ms; trace {tracePath}"));
+        return r.Failures == 0 ? 0 : 2;
     }
 
     var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected, parse.GetValue(commit), variants);
@@ -133,6 +145,17 @@ namespace Approvals.Bench
                     latency.Add(await Scenarios.LatencyAsync(engine, smoke ? 10 : 50, smoke ? 10 : engine == "memory" ? 1000 : 200, webhooks: false));
                 }
 
+                if (Run("latency"))
+                {
+                    // Human-paced: 50 approvals waiting for their approver, decided one after another, then all at once.
+                    var (asleep, rounds) = smoke ? (5, 1) : engine == "memory" ? (50, 10) : (50, 4);
+                    foreach (var rate in new[] { 10.0, 0 })
+                    {
+                        Console.Error.WriteLine($"   latency open loop: {asleep} waiting, {(rate > 0 ? rate + "/s" : "at once")}, {rounds} rounds");
+                        latency.Add(await Scenarios.OpenLoopLatencyAsync(engine, asleep, rate, rounds));
+                    }
+                }
+
                 if (engine == "azurite" && !smoke && Run("latency"))
                 {
                     foreach (var ms in new[] { 100, 5000 })
@@ -192,13 +215,13 @@ namespace Approvals.Bench
             {
                 md.AppendLine("### Decision-to-action latency (ms)");
                 md.AppendLine();
-                md.AppendLine("The host alone in its own process; the benchmark, a separate process, keeps N approvals in flight over the public API, each approved by an emulator rule as soon as its petition exists. Webhook rows: from the emulator sending the first signed decision webhook (its delivery log) to the local directory recording the reset (its log file); all rows: from the approval (the petition's `access/approve` event) to the reset. Both times are taken by the host process on this machine's clock. Completed/s is the whole run's rate: with N approvals always in flight (a closed loop), a latency near N ÷ that rate is time spent queued behind the others, not one approval's own work.");
+                md.AppendLine("The host alone in its own process; the benchmark, a separate process, keeps N approvals in flight over the public API, each approved by an emulator rule as soon as its petition exists. Webhook rows: from the emulator sending the first signed decision webhook (its delivery log) to the local directory recording the reset (its log file); all rows: from the approval (the petition's `access/approve` event) to the reset. Both times are taken by the host process on this machine's clock. Completed/s is the whole run's rate: with N approvals always in flight (a closed loop), a latency near N ÷ that rate is time spent queued behind the others, not one approval's own work. The open-loop rows (“N waiting, decided at R/s”) are human-paced instead: N approvals wait for their approver, who then decides them one after another at R a second (or all at the same moment); their completed/s is over the deciding only. Host cores: the host process's CPU time over the run's wall time (this machine has " + Environment.ProcessorCount + "; the load generator shares them).");
                 md.AppendLine();
-                md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | completed/s | Indent calls/approval (look-up, create, get) |");
-                md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                md.AppendLine("| engine | path | concurrent | approvals | webhook→action p50 | p95 | p99 | decision→action p50 | p95 | p99 | completed/s | host cores busy | Indent calls/approval (look-up, create, get) |");
+                md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
                 foreach (var r in latency)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(r.PerSecond, "0")} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Path} | {r.Concurrency} | {r.Approvals} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.95))} | {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.95))} | {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} | {F(r.PerSecond, "0")} | {F(r.HostCpuSeconds / r.Seconds, "0.00")} | {F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")} |");
                 }
 
                 md.AppendLine();

@@ -5,7 +5,7 @@ using Approvals.Local.Emulator;
 
 namespace Approvals.Bench;
 
-public sealed record LatencyResult(string Engine, string Path, int Concurrency, int Approvals, double[] WebhookToActionMs, double[] DecisionToActionMs, IReadOnlyDictionary<string, double> CallsPerApproval, int Failures, double Seconds = double.NaN)
+public sealed record LatencyResult(string Engine, string Path, int Concurrency, int Approvals, double[] WebhookToActionMs, double[] DecisionToActionMs, IReadOnlyDictionary<string, double> CallsPerApproval, int Failures, double Seconds = double.NaN, double HostCpuSeconds = double.NaN, double LoadCpuSeconds = double.NaN)
 {
     /// <summary>Approvals completed per second over the run: with N always in flight, latency is about N divided by this.</summary>
     public double PerSecond => Approvals / Seconds;
@@ -52,7 +52,7 @@ public static class Scenarios
     /// approved by an emulator rule the moment its petition exists. Afterwards, from the host's own records: the
     /// approval's time from the petition's <c>access/approve</c> event, the first signed decision webhook from the
     /// emulator's delivery log, the reset from the directory's log file.</summary>
-    public static async Task<LatencyResult> LatencyAsync(string engine, int concurrency, int total, bool webhooks, int? queuePollingMs = null)
+    public static async Task<LatencyResult> LatencyAsync(string engine, int concurrency, int total, bool webhooks, int? queuePollingMs = null, string? profilePath = null)
     {
         // With webhooks, polls start at 60 s so only the webhook can finish an approval; without, the seed's 2 s schedule.
         var users = Enumerable.Range(0, total).Select(i => $"lat{i}").ToList();
@@ -67,6 +67,8 @@ public static class Scenarios
         var failures = 0;
         using var gate = new SemaphoreSlim(concurrency);
         var before = await host.CallsAsync();
+        var profile = profilePath is null ? null : HostProfile.Start(host.ProcessId, profilePath);
+        var (hostCpu0, loadCpu0) = (host.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(users.Select(async user =>
         {
@@ -87,28 +89,82 @@ public static class Scenarios
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
-        var after = await host.CallsAsync();
-
-        var sent = await host.DecisionWebhooksSentAsync();
-        var fromWebhook = new List<double>();
-        var fromDecision = new List<double>();
-        foreach (var (user, id) in ids)
+        var (hostCpu, loadCpu) = ((host.CpuTime - hostCpu0).TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - loadCpu0).TotalSeconds);
+        if (profile is not null)
         {
-            if (!host.ResetAsync(user).IsCompletedSuccessfully || await host.DecisionAsync(id) is not { } decision)
-            {
-                continue;
-            }
-
-            var actedAt = host.ResetAsync(user).Result;
-            fromDecision.Add((actedAt - decision.ApprovedAt).TotalMilliseconds);
-            if (sent.TryGetValue(decision.Petition, out var webhookAt))
-            {
-                fromWebhook.Add((actedAt - webhookAt).TotalMilliseconds);
-            }
+            await profile.DisposeAsync();
         }
 
+        var after = await host.CallsAsync();
+
+        var (fromWebhook, fromDecision) = await host.LatenciesAsync(ids);
         var described = engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
-        return new LatencyResult(described, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, [.. fromWebhook.Order()], [.. fromDecision.Order()], PerApproval(before, after, total), failures, seconds);
+        return new LatencyResult(described, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, fromWebhook, fromDecision, PerApproval(before, after, total), failures, seconds, hostCpu, loadCpu);
+    }
+
+    /// <summary>Decision-to-action latency with decisions made the way people make them — spread in time — rather than
+    /// as fast as the host can take them: in each round, <paramref name="waiting"/> approvals are started and wait for
+    /// their approver (their petitions exist, the workflows sleep); then the approver decides them one after another,
+    /// <paramref name="decisionsPerSecond"/> a second (0: all at the same moment), over the emulator's Indent API.
+    /// The clock is the same as <see cref="LatencyAsync"/>'s: the petition's <c>access/approve</c> event to the reset in
+    /// the directory's log.</summary>
+    public static async Task<LatencyResult> OpenLoopLatencyAsync(string engine, int waiting, double decisionsPerSecond, int rounds)
+    {
+        var total = waiting * rounds;
+        var users = Enumerable.Range(0, total).Select(i => $"ol{i}").ToList();
+        await using var host = await HostProcess.StartAsync(Settings(engine, 60, 60), users);
+        var ids = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var failures = 0;
+        var before = await host.CallsAsync();
+        var decidingSeconds = 0.0;
+        var (hostCpu, loadCpu) = (0.0, 0.0);
+        for (var round = 0; round < rounds; round++)
+        {
+            var batch = users.Skip(round * waiting).Take(waiting).ToList();
+            var petitions = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (user, _) =>
+            {
+                ids[user] = await host.StartApprovalAsync(user);
+                petitions[user] = await host.PetitionAsync(ids[user], TimeSpan.FromMinutes(2));
+            });
+
+            var (hostCpu0, loadCpu0) = (host.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
+            var clock = Stopwatch.StartNew();
+            var decisions = new List<Task>();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (decisionsPerSecond > 0 && TimeSpan.FromSeconds(i / decisionsPerSecond) - clock.Elapsed is { Ticks: > 0 } wait)
+                {
+                    await Task.Delay(wait);
+                }
+
+                decisions.Add(host.ApproveAsync(petitions[batch[i]]));
+            }
+
+            await Task.WhenAll(decisions);
+            foreach (var user in batch)
+            {
+                try
+                {
+                    await host.ResetAsync(user).WaitAsync(TimeSpan.FromMinutes(2));
+                }
+                catch (TimeoutException)
+                {
+                    Console.Error.WriteLine($"approval {ids[user]} did not act within 2 minutes of its decision");
+                    failures++;
+                }
+            }
+
+            decidingSeconds += clock.Elapsed.TotalSeconds;
+            hostCpu += (host.CpuTime - hostCpu0).TotalSeconds;
+            loadCpu += (Process.GetCurrentProcess().TotalProcessorTime - loadCpu0).TotalSeconds;
+        }
+
+        var after = await host.CallsAsync();
+        var (fromWebhook, fromDecision) = await host.LatenciesAsync(ids);
+        var described = engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
+        var pace = decisionsPerSecond > 0 ? $"decided at {decisionsPerSecond:0}/s" : "all decided at once";
+        return new LatencyResult(described, $"webhook, {waiting} waiting, {pace}", waiting, total, fromWebhook, fromDecision, PerApproval(before, after, total), failures, decidingSeconds, hostCpu, loadCpu);
     }
 
     /// <summary>Completed approvals per second with <paramref name="count"/> started at once, approved by rule at creation.</summary>

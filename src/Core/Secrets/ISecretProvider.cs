@@ -8,13 +8,21 @@ public interface ISecretProvider
     ValueTask<string?> GetSecretAsync(string name, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Secrets from configuration (environment variables, local settings). Reads on every call,
-/// so a reloaded configuration is seen at once.</summary>
-public sealed class ConfigurationSecretProvider(Microsoft.Extensions.Configuration.IConfiguration configuration) : ISecretProvider
+/// <summary>Secrets from configuration (environment variables, local settings). Each value is read once and kept until
+/// the configuration reloads, so a reloaded configuration is seen at once; reading through the configuration on every
+/// call took its provider lock on every Indent call, webhook and seal check (the host's most contended lock at 50
+/// approvals in flight, scripts/profile-host.sh).</summary>
+public sealed class ConfigurationSecretProvider : ISecretProvider
 {
-    public ValueTask<string?> GetSecretAsync(string name, CancellationToken cancellationToken = default)
+    readonly Microsoft.Extensions.Configuration.IConfiguration configuration;
+    System.Collections.Concurrent.ConcurrentDictionary<string, string?> values = new(StringComparer.Ordinal);
+
+    public ConfigurationSecretProvider(Microsoft.Extensions.Configuration.IConfiguration configuration)
     {
-        var value = configuration[name];
-        return ValueTask.FromResult(string.IsNullOrWhiteSpace(value) ? null : value.Trim());
+        this.configuration = configuration;
+        Microsoft.Extensions.Primitives.ChangeToken.OnChange(configuration.GetReloadToken, () => values = new(StringComparer.Ordinal));
     }
+
+    public ValueTask<string?> GetSecretAsync(string name, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(values.GetOrAdd(name, n => configuration[n] is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null));
 }

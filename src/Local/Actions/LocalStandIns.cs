@@ -205,7 +205,9 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     /// <summary>Simulated directory latency (reliability tests widen the "during the action" window with it).</summary>
     public const string LatencySetting = "APPROVALS_LOCAL_DIRECTORY_LATENCY_MS";
     public const string FileName = "users.jsonl";
-    const int Iterations = 10_000;
+    // Lines written before the one-pass hash: PBKDF2-SHA256, 10,000 iterations (still verified).
+    const int LegacyIterations = 10_000;
+    const string HmacPrefix = "hmac-sha256:";
 
     readonly Lock gate = new();
     int failNextWrites;
@@ -231,9 +233,11 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
             throw new HttpRequestException("injected directory outage");
         }
 
+        // The only passwords set here are the workflow's own temporary ones (20 characters from 70: about 122 random bits),
+        // which no guessing can reach, so a salted one-pass HMAC is enough; key stretching (PBKDF2) protects passwords
+        // people choose, and cost 17 % of the host's CPU at 50 approvals in flight (scripts/profile-host.sh).
         var salt = RandomNumberGenerator.GetBytes(16);
-        var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, Iterations, HashAlgorithmName.SHA256, 32);
-        JsonLines.Append(PathOf, new LocalPasswordSet(userId, Convert.ToBase64String(hash), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet, gate);
+        JsonLines.Append(PathOf, new LocalPasswordSet(userId, HmacPrefix + Convert.ToBase64String(HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password))), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet, gate);
 
         if (latencyAfterWrite is { } pause && pause > TimeSpan.Zero)
         {
@@ -387,8 +391,11 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
             return false;
         }
 
-        var hash = Rfc2898DeriveBytes.Pbkdf2(password, Convert.FromBase64String(user.Salt), Iterations, HashAlgorithmName.SHA256, 32);
-        return CryptographicOperations.FixedTimeEquals(hash, Convert.FromBase64String(user.PasswordHash));
+        var salt = Convert.FromBase64String(user.Salt);
+        var (stored, hash) = user.PasswordHash.StartsWith(HmacPrefix, StringComparison.Ordinal)
+            ? (user.PasswordHash[HmacPrefix.Length..], HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password)))
+            : (user.PasswordHash, Rfc2898DeriveBytes.Pbkdf2(password, salt, LegacyIterations, HashAlgorithmName.SHA256, 32));
+        return CryptographicOperations.FixedTimeEquals(hash, Convert.FromBase64String(stored));
     }
 }
 

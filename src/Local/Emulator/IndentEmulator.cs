@@ -24,7 +24,8 @@ public sealed class IndentEmulator : IDisposable
     readonly List<string> order = [];
     readonly Dictionary<string, ClaimRecord> claims = new(StringComparer.Ordinal);
     readonly Dictionary<string, Resource> resources = new(StringComparer.Ordinal);
-    readonly List<DecisionRule> rules;
+    // Read on every petition the scheduler sees; replaced whole, never changed in place, so reads take no lock.
+    volatile DecisionRule[] rules;
     IReadOnlyList<Petition>? restored;
     long sequence;
 
@@ -180,16 +181,7 @@ public sealed class IndentEmulator : IDisposable
 
     // ---------- Rules ----------
 
-    public IReadOnlyList<DecisionRule> Rules
-    {
-        get
-        {
-            lock (gate)
-            {
-                return [.. rules];
-            }
-        }
-    }
+    public IReadOnlyList<DecisionRule> Rules => rules;
 
     public void SetRules(IReadOnlyList<DecisionRule> newRules)
     {
@@ -202,11 +194,7 @@ public sealed class IndentEmulator : IDisposable
             }
         }
 
-        lock (gate)
-        {
-            rules.Clear();
-            rules.AddRange(newRules);
-        }
+        rules = [.. newRules];
     }
 
     /// <summary>The petitions read back from the store at start (the scheduler resumes their rules and expiries).</summary>
