@@ -316,6 +316,11 @@ namespace Approvals.Bench
                 md.AppendLine(CultureInfo.InvariantCulture, $"| same on Azurite (Azure Storage backend), {r.Concurrency} concurrent | p50 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} ms |");
             }
 
+            foreach (var r in latency.Where(r => r.Path.Contains("waiting", StringComparison.Ordinal)))
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"| human-paced: {r.Path[(r.Path.IndexOf(',', StringComparison.Ordinal) + 2)..]} ({Short(r.Engine)}) | decision→action p50 {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} ms |");
+            }
+
             foreach (var poll in latency.Where(r => r.Path.StartsWith("poll", StringComparison.Ordinal)))
             {
                 var web = latency.FirstOrDefault(r => r.Engine == poll.Engine && r.Path == "webhook" && r.Concurrency == poll.Concurrency);
