@@ -126,6 +126,11 @@ public sealed class IndentWebhookEndpoint(
                 logger.LogInformation("Indent {EventType} for petition {Petition}: approval {InstanceId} is not waiting; acknowledged", type, petitionName, instanceId);
                 continue;
             }
+            catch (Grpc.Core.RpcException rpc) when (rpc.StatusCode == Grpc.Core.StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+            {
+                // Indent hung up (its delivery timed out): a cancellation, not a failure of ours; Indent delivers again.
+                throw new OperationCanceledException("the webhook delivery was abandoned by its sender", rpc, cancellationToken);
+            }
 
             logger.LogInformation("Indent {EventType} for petition {Petition} passed to approval {InstanceId}", type, petitionName, instanceId);
         }

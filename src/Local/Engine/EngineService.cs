@@ -141,6 +141,7 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
     async Task<bool> IsRunningAsync(string instanceId) =>
         (await client.GetOrchestrationStateAsync(instanceId, allExecutions: false))?.FirstOrDefault()?.OrchestrationStatus
             is OrchestrationStatus.Running or OrchestrationStatus.Pending or OrchestrationStatus.Suspended or OrchestrationStatus.ContinuedAsNew;
+
     public Task<OrchestrationState> WaitForOrchestrationAsync(string instanceId, string executionId, TimeSpan timeout, CancellationToken cancellationToken) => client.WaitForOrchestrationAsync(instanceId, executionId, timeout, cancellationToken);
     public Task ForceTerminateTaskOrchestrationAsync(string instanceId, string reason) => client.ForceTerminateTaskOrchestrationAsync(instanceId, reason);
     public Task<IList<OrchestrationState>> GetOrchestrationStateAsync(string instanceId, bool allExecutions) => client.GetOrchestrationStateAsync(instanceId, allExecutions);

@@ -34,7 +34,7 @@ public sealed class RaiseEventTests
         return new IndentWebhookEndpoint(new IndentWebhookVerifier(TimeProvider.System), secrets, new Mock<IndentClient>().Object, new SecretsReadiness(secrets), NullLogger<IndentWebhookEndpoint>.Instance);
     }
 
-    static async Task<int> DeliverGrantAsync(DurableTaskClient client)
+    static async Task<int> DeliverGrantAsync(DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         var payload = new WebhookPayload
         {
@@ -59,7 +59,7 @@ public sealed class RaiseEventTests
         context.Request.Headers[IndentWebhookSignature.TimestampHeader] = timestamp;
         context.Request.Headers[IndentWebhookSignature.SignatureHeader] = IndentWebhookSignature.Sign(Secret, timestamp, bytes);
         context.Response.Body = new MemoryStream();
-        var result = await Endpoint().HandleAsync(context.Request, client);
+        var result = await Endpoint().HandleAsync(context.Request, client, cancellationToken);
         await result.ExecuteAsync(context);
         return context.Response.StatusCode;
     }
@@ -106,5 +106,20 @@ public sealed class RaiseEventTests
     public async Task Grant_WhenTheBackendCannotEnqueue_FailsSoIndentDeliversAgain()
     {
         await Assert.ThrowsAsync<RpcException>(() => DeliverGrantAsync(ClientThat(new RpcException(new Status(StatusCode.Unavailable, "storage unreachable"))).Object));
+    }
+
+    [Fact]
+    public async Task Grant_WhenIndentHangsUpWhileRaising_IsACancellationNotAFailure()
+    {
+        using var hungUp = new CancellationTokenSource();
+        var client = new Mock<DurableTaskClient>("test");
+        client.Setup(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()))
+            .Returns(async () =>
+            {
+                await hungUp.CancelAsync();
+                throw new RpcException(new Status(StatusCode.Cancelled, "Call canceled by the client."));
+            });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => DeliverGrantAsync(client.Object, hungUp.Token));
     }
 }
