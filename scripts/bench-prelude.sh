@@ -1,5 +1,10 @@
-# Sourced by the scripts that publish benchmark figures: a clean commit (MEASURED_COMMIT), the prerequisites installed
-# and Azurite started (stopped again when the calling script exits), the benchmark built.
+# Sourced by the scripts that publish benchmark figures: an optional leading `--block NAME` taken off the caller's
+# arguments into `block` (the caller sets its default first), a clean commit (MEASURED_COMMIT), the prerequisites
+# installed and Azurite started (stopped again when the calling script exits), the benchmark built.
+if [[ "${1:-}" == "--block" ]]; then
+  block=${2:?--block takes a name}
+  shift 2
+fi
 source scripts/commit.sh
 require_clean_commit
 source scripts/prerequisites.sh

@@ -5,10 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 block=bench
-if [[ "${1:-}" == "--block" ]]; then
-  block=${2:?--block takes a name} # a part of the run (e.g. --only latency) into its own block; README untouched
-  shift 2
-fi
 source scripts/bench-prelude.sh
 dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll --commit "$MEASURED_COMMIT" --output artifacts/bench/report.md "$@"
 python3 scripts/publish_block.py docs/BENCHMARKS.md "$block" artifacts/bench/report.md

@@ -7,10 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 block=profile
-if [[ "${1:-}" == "--block" ]]; then
-  block=${2:?--block takes a name}
-  shift 2
-fi
 source scripts/bench-prelude.sh
 tools=artifacts/tools
 if [[ ! -x $tools/dotnet-trace ]]; then

@@ -5,10 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 block=storage
-if [[ "${1:-}" == "--block" ]]; then
-  block=${2:?--block takes a name}
-  shift 2
-fi
 source scripts/bench-prelude.sh
 dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll --engines azurite --only storage --commit "$MEASURED_COMMIT" --output "artifacts/bench/$block.md" "$@"
 python3 scripts/publish_block.py docs/BENCHMARKS.md "$block" "artifacts/bench/$block.md"

@@ -1,14 +1,13 @@
-using System.Text;
 using System.Text.Json;
 using Approvals.Core.Indent;
 using Approvals.Core.Secrets;
+using Approvals.Core.Tests.Support;
 using Approvals.Core.Webhooks;
 using Approvals.Core.Workflow;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 
@@ -49,19 +48,7 @@ public sealed class RaiseEventTests
                 },
             ],
         };
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload, IndentJsonContext.Default.WebhookPayload);
-        var timestamp = IndentWebhookSignature.FormatTimestamp(DateTimeOffset.UtcNow);
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().BuildServiceProvider() };
-        context.Request.Method = "POST";
-        context.Request.ContentType = "application/json";
-        context.Request.Body = new MemoryStream(bytes);
-        context.Request.ContentLength = bytes.Length;
-        context.Request.Headers[IndentWebhookSignature.TimestampHeader] = timestamp;
-        context.Request.Headers[IndentWebhookSignature.SignatureHeader] = IndentWebhookSignature.Sign(Secret, timestamp, bytes);
-        context.Response.Body = new MemoryStream();
-        var result = await Endpoint().HandleAsync(context.Request, client, cancellationToken);
-        await result.ExecuteAsync(context);
-        return context.Response.StatusCode;
+        return await SignedDelivery.DeliverAsync(Endpoint(), client, JsonSerializer.SerializeToUtf8Bytes(payload, IndentJsonContext.Default.WebhookPayload), Secret, DateTimeOffset.UtcNow, cancellationToken);
     }
 
     static Mock<DurableTaskClient> ClientThat(Exception? raiseFails)

@@ -3,9 +3,7 @@ using Approvals.Core.Indent;
 using Approvals.Core.Secrets;
 using Approvals.Core.Tests.Support;
 using Approvals.Core.Webhooks;
-using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -19,22 +17,8 @@ public sealed class SecretRereadTests
 {
     const string Body = """{"events":[{"event":"access/grant"}]}""";
 
-    static async Task<int> DeliverAsync(IndentWebhookEndpoint endpoint, string secret, FakeTimeProvider clock)
-    {
-        var bytes = Encoding.UTF8.GetBytes(Body);
-        var timestamp = IndentWebhookSignature.FormatTimestamp(clock.GetUtcNow());
-        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().BuildServiceProvider() };
-        context.Request.Method = "POST";
-        context.Request.ContentType = "application/json";
-        context.Request.Body = new MemoryStream(bytes);
-        context.Request.ContentLength = bytes.Length;
-        context.Request.Headers[IndentWebhookSignature.TimestampHeader] = timestamp;
-        context.Request.Headers[IndentWebhookSignature.SignatureHeader] = IndentWebhookSignature.Sign(secret, timestamp, bytes);
-        context.Response.Body = new MemoryStream();
-        var result = await endpoint.HandleAsync(context.Request, new Mock<DurableTaskClient>("test").Object);
-        await result.ExecuteAsync(context);
-        return context.Response.StatusCode;
-    }
+    static Task<int> DeliverAsync(IndentWebhookEndpoint endpoint, string secret, FakeTimeProvider clock) =>
+        SignedDelivery.DeliverAsync(endpoint, new Mock<DurableTaskClient>("test").Object, Encoding.UTF8.GetBytes(Body), secret, clock.GetUtcNow());
 
     static int SecretReads(FakeKeyVault vault) => vault.Requests.Count(r => r.StartsWith("GET /secrets/indent-webhook-secret", StringComparison.Ordinal));
 
