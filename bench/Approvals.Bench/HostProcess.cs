@@ -19,6 +19,7 @@ public sealed class HostProcess : IAsyncDisposable
     readonly CancellationTokenSource stop = new();
     readonly Task tail;
     readonly ConcurrentQueue<string> lastLines = new();
+    volatile bool portTaken;
 
     HostProcess(Process process, string dataDirectory, int port)
     {
@@ -51,7 +52,27 @@ public sealed class HostProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>Starts the host on a free port and waits until it is healthy. The port is picked here and bound by the
+    /// host a moment later; when another process took it in between (seen in CI, with test projects running side by
+    /// side), the host exits with "address already in use" and is started again on another port, at most three times.</summary>
     public static async Task<HostProcess> StartAsync(Dictionary<string, string?> settings, IEnumerable<string> users)
+    {
+        var people = users.ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings, people);
+            }
+            catch (PortTakenException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    sealed class PortTakenException(string message) : InvalidOperationException(message);
+
+    static async Task<HostProcess> StartOnceAsync(Dictionary<string, string?> settings, IEnumerable<string> users)
     {
         var data = Path.Combine(Path.GetTempPath(), "approvals-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
@@ -85,7 +106,10 @@ public sealed class HostProcess : IAsyncDisposable
             {
                 var why = process.HasExited ? $"exited with {process.ExitCode}" : "not healthy within a minute";
                 await host.DisposeAsync();
-                throw new InvalidOperationException($"the host process {why}: {string.Join(" | ", host.lastLines)}");
+                var message = $"the host process {why}: {string.Join(" | ", host.lastLines)}";
+                throw process.HasExited && host.portTaken
+                    ? new PortTakenException(message)
+                    : new InvalidOperationException(message);
             }
 
             try
@@ -113,6 +137,11 @@ public sealed class HostProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        if (line.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            portTaken = true;
         }
 
         lastLines.Enqueue(line);
