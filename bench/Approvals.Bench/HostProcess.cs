@@ -47,6 +47,16 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts counting the CPU the host and this process (the load generator) use from now on.</summary>
+    public CpuWindow StartCpuWindow() => new(this, CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
+
+    /// <summary>CPU seconds used by the host and by the load generator since the window started.</summary>
+    public sealed record CpuWindow(HostProcess Host, TimeSpan HostAtStart, TimeSpan LoadAtStart)
+    {
+        public (double Host, double Load) Seconds() =>
+            ((Host.CpuTime - HostAtStart).TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - LoadAtStart).TotalSeconds);
+    }
+
     /// <summary>The emulator: its Indent API under <c>v1/</c>, its admin API under <c>_admin/</c>.</summary>
     public HttpClient Indent { get; }
 

@@ -68,7 +68,7 @@ public static class Scenarios
         using var gate = new SemaphoreSlim(concurrency);
         var before = await host.CallsAsync();
         var profile = profilePath is null ? null : HostProfile.Start(host.ProcessId, profilePath);
-        var (hostCpu0, loadCpu0) = (host.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
+        var cpu = host.StartCpuWindow();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(users.Select(async user =>
         {
@@ -89,7 +89,7 @@ public static class Scenarios
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
-        var (hostCpu, loadCpu) = ((host.CpuTime - hostCpu0).TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - loadCpu0).TotalSeconds);
+        var (hostCpu, loadCpu) = cpu.Seconds();
         if (profile is not null)
         {
             await profile.DisposeAsync();
@@ -98,9 +98,11 @@ public static class Scenarios
         var after = await host.CallsAsync();
 
         var (fromWebhook, fromDecision) = await host.LatenciesAsync(ids);
-        var described = engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
-        return new LatencyResult(described, webhooks ? "webhook" : "poll only (baseline)", concurrency, total, fromWebhook, fromDecision, PerApproval(before, after, total), failures, seconds, hostCpu, loadCpu);
+        return new LatencyResult(OutOfProcess(engine), webhooks ? "webhook" : "poll only (baseline)", concurrency, total, fromWebhook, fromDecision, PerApproval(before, after, total), failures, seconds, hostCpu, loadCpu);
     }
+
+    static string OutOfProcess(string engine) =>
+        engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
 
     /// <summary>Decision-to-action latency with decisions made the way people make them — spread in time — rather than
     /// as fast as the host can take them: in each round, <paramref name="waiting"/> approvals are started and wait for
@@ -128,7 +130,7 @@ public static class Scenarios
                 petitions[user] = await host.PetitionAsync(ids[user], TimeSpan.FromMinutes(2));
             });
 
-            var (hostCpu0, loadCpu0) = (host.CpuTime, Process.GetCurrentProcess().TotalProcessorTime);
+            var cpu = host.StartCpuWindow();
             var clock = Stopwatch.StartNew();
             var decisions = new List<Task>();
             for (var i = 0; i < batch.Count; i++)
@@ -156,15 +158,15 @@ public static class Scenarios
             }
 
             decidingSeconds += clock.Elapsed.TotalSeconds;
-            hostCpu += (host.CpuTime - hostCpu0).TotalSeconds;
-            loadCpu += (Process.GetCurrentProcess().TotalProcessorTime - loadCpu0).TotalSeconds;
+            var (hostSeconds, loadSeconds) = cpu.Seconds();
+            hostCpu += hostSeconds;
+            loadCpu += loadSeconds;
         }
 
         var after = await host.CallsAsync();
         var (fromWebhook, fromDecision) = await host.LatenciesAsync(ids);
-        var described = engine == "memory" ? "in memory (host in its own process)" : "Azure Storage on Azurite (host in its own process)";
         var pace = decisionsPerSecond > 0 ? $"decided at {decisionsPerSecond:0}/s" : "all decided at once";
-        return new LatencyResult(described, $"webhook, {waiting} waiting, {pace}", waiting, total, fromWebhook, fromDecision, PerApproval(before, after, total), failures, decidingSeconds, hostCpu, loadCpu);
+        return new LatencyResult(OutOfProcess(engine), $"webhook, {waiting} waiting, {pace}", waiting, total, fromWebhook, fromDecision, PerApproval(before, after, total), failures, decidingSeconds, hostCpu, loadCpu);
     }
 
     /// <summary>Completed approvals per second with <paramref name="count"/> started at once, approved by rule at creation.</summary>

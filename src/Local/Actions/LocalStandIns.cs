@@ -237,7 +237,7 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
         // which no guessing can reach, so a salted one-pass HMAC is enough; key stretching (PBKDF2) protects passwords
         // people choose, and cost 17 % of the host's CPU at 50 approvals in flight (scripts/profile-host.sh).
         var salt = RandomNumberGenerator.GetBytes(16);
-        JsonLines.Append(PathOf, new LocalPasswordSet(userId, HmacPrefix + Convert.ToBase64String(HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password))), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet, gate);
+        JsonLines.Append(PathOf, new LocalPasswordSet(userId, HmacPrefix + Convert.ToBase64String(Hmac(salt, password)), Convert.ToBase64String(salt), time.GetUtcNow()), LocalLineJsonContext.Default.LocalPasswordSet, gate);
 
         if (latencyAfterWrite is { } pause && pause > TimeSpan.Zero)
         {
@@ -393,10 +393,12 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
         var salt = Convert.FromBase64String(user.Salt);
         var (stored, hash) = user.PasswordHash.StartsWith(HmacPrefix, StringComparison.Ordinal)
-            ? (user.PasswordHash[HmacPrefix.Length..], HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password)))
+            ? (user.PasswordHash[HmacPrefix.Length..], Hmac(salt, password))
             : (user.PasswordHash, Rfc2898DeriveBytes.Pbkdf2(password, salt, LegacyIterations, HashAlgorithmName.SHA256, 32));
         return CryptographicOperations.FixedTimeEquals(hash, Convert.FromBase64String(stored));
     }
+
+    static byte[] Hmac(byte[] salt, string password) => HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(password));
 }
 
 /// <summary>One change to a local group, as its log records it: <c>added</c> or <c>removed</c>.</summary>

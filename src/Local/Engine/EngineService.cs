@@ -116,20 +116,26 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
     /// this, the local engine would enqueue it, and the engine would then read the instance again to discard it.</summary>
     public async Task SendTaskOrchestrationMessageAsync(TaskMessage message)
     {
-        if (message.Event is EventRaisedEvent && !await IsRunningAsync(message.OrchestrationInstance.InstanceId))
+        if (await ReachesRunningInstanceAsync(message))
         {
-            Interlocked.Increment(ref droppedEvents);
-            return;
+            await client.SendTaskOrchestrationMessageAsync(message);
         }
-
-        await client.SendTaskOrchestrationMessageAsync(message);
     }
 
     public async Task SendTaskOrchestrationMessageBatchAsync(params TaskMessage[] messages)
     {
+        var kept = new List<TaskMessage>(messages.Length);
         foreach (var message in messages)
         {
-            await SendTaskOrchestrationMessageAsync(message);
+            if (await ReachesRunningInstanceAsync(message))
+            {
+                kept.Add(message);
+            }
+        }
+
+        if (kept.Count > 0)
+        {
+            await client.SendTaskOrchestrationMessageBatchAsync([.. kept]);
         }
     }
 
@@ -138,9 +144,19 @@ public sealed class EngineService(IOrchestrationService inner, int maxConcurrenc
     /// <summary>Events raised to an instance that was not running, dropped before they reached the engine.</summary>
     public long DroppedEvents => Interlocked.Read(ref droppedEvents);
 
-    async Task<bool> IsRunningAsync(string instanceId) =>
-        (await client.GetOrchestrationStateAsync(instanceId, allExecutions: false))?.FirstOrDefault()?.OrchestrationStatus
-            is OrchestrationStatus.Running or OrchestrationStatus.Pending or OrchestrationStatus.Suspended or OrchestrationStatus.ContinuedAsNew;
+    /// <summary>False (and counted as dropped) for a raised event whose instance is not running; true for anything else.</summary>
+    async Task<bool> ReachesRunningInstanceAsync(TaskMessage message)
+    {
+        if (message.Event is not EventRaisedEvent
+            || (await client.GetOrchestrationStateAsync(message.OrchestrationInstance.InstanceId, allExecutions: false))?.FirstOrDefault()?.OrchestrationStatus
+                is OrchestrationStatus.Running or OrchestrationStatus.Pending or OrchestrationStatus.Suspended or OrchestrationStatus.ContinuedAsNew)
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref droppedEvents);
+        return false;
+    }
 
     public Task<OrchestrationState> WaitForOrchestrationAsync(string instanceId, string executionId, TimeSpan timeout, CancellationToken cancellationToken) => client.WaitForOrchestrationAsync(instanceId, executionId, timeout, cancellationToken);
     public Task ForceTerminateTaskOrchestrationAsync(string instanceId, string reason) => client.ForceTerminateTaskOrchestrationAsync(instanceId, reason);
