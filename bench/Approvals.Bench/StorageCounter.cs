@@ -22,6 +22,8 @@ public sealed class StorageCounter : IAsyncDisposable
 
     readonly WebApplication app;
     readonly ConcurrentDictionary<string, long> counts = new(StringComparer.Ordinal);
+    readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    ConcurrentQueue<TracedRequest>? trace;
 
     StorageCounter(WebApplication app, string connectionString)
     {
@@ -34,6 +36,32 @@ public sealed class StorageCounter : IAsyncDisposable
 
     /// <summary>The counts so far, by <c>service.kind</c>.</summary>
     public Dictionary<string, long> Snapshot() => new(counts, StringComparer.Ordinal);
+
+    /// <summary>From now on, every request is also recorded in order (kind, and the queue or table it named).</summary>
+    public void StartTrace() => trace = new();
+
+    /// <summary>Stops recording and returns what was recorded since <see cref="StartTrace"/>.</summary>
+    public IReadOnlyList<TracedRequest> StopTrace()
+    {
+        var recorded = trace;
+        trace = null;
+        return recorded?.ToArray() ?? [];
+    }
+
+    /// <summary>Records a moment of the workflow in the trace (not a request), to read the requests against.</summary>
+    public void Mark(string what) => trace?.Enqueue(new(clock.Elapsed, "mark", what));
+
+    void Count(string kind, string path)
+    {
+        counts.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        if (trace is { } t)
+        {
+            var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var target = segments.Length > 1 ? segments[1] : "";
+            var paren = target.IndexOf('(', StringComparison.Ordinal); // a table entity: Table(PartitionKey='…',RowKey='…')
+            t.Enqueue(new(clock.Elapsed, kind, paren > 0 ? target[..paren] : target));
+        }
+    }
 
     public static async Task<StorageCounter> StartAsync()
     {
@@ -59,9 +87,10 @@ public sealed class StorageCounter : IAsyncDisposable
             var index = Array.IndexOf(ports, context.Connection.LocalPort);
             var (service, azuritePort) = Services[index];
             var kind = Kind(service, context.Request.Method, context.Request.Path.Value ?? "", context.Request.Query);
+            var path = context.Request.Path.Value ?? "";
             if (kind != "queue.dequeue")
             {
-                counter.counts.AddOrUpdate(kind, 1, (_, n) => n + 1);
+                counter.Count(kind, path);
                 await forwarder.SendAsync(context, $"http://127.0.0.1:{azuritePort}/", invoker);
                 return;
             }
@@ -80,7 +109,7 @@ public sealed class StorageCounter : IAsyncDisposable
             }
 
             var hit = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).Contains("<QueueMessage>", StringComparison.Ordinal);
-            counter.counts.AddOrUpdate(hit ? "queue.dequeue" : "queue.dequeue.empty", 1, (_, n) => n + 1);
+            counter.Count(hit ? "queue.dequeue" : "queue.dequeue.empty", path);
             buffer.Position = 0;
             await buffer.CopyToAsync(original);
         });
@@ -112,3 +141,6 @@ public sealed class StorageCounter : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }
+
+/// <summary>One request the counter saw: when (since the counter started), its kind, and the queue or table it named.</summary>
+public sealed record TracedRequest(TimeSpan At, string Kind, string Target);

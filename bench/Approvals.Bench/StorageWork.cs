@@ -20,6 +20,9 @@ public static class StorageWork
     /// <summary>The storage request kinds, in the report's column order.</summary>
     public static readonly string[] Kinds = ["queue.put", "queue.dequeue", "queue.dequeue.empty", "queue.delete", "queue.update", "table.read", "table.write", "blob.read", "blob.write"];
 
+    /// <summary>The traced fast-path approval of the host as configured (every request in order, with the workflow's moments).</summary>
+    public static IReadOnlyList<TracedRequest> Trace { get; private set; } = [];
+
     sealed record Sample(Dictionary<string, long> Storage, long Episodes, long Activities, long Indent, long Gets, TimeSpan At);
 
     /// <summary>Runs the three measurements on one host at the default poll schedule, human-paced (one approval at a time):
@@ -48,7 +51,7 @@ public static class StorageWork
         var n = smoke ? 3 : 20;
         var waiting = smoke ? 3 : 10;
         var settle = TimeSpan.FromSeconds(5); // a fast approval's first poll timer (2 s) still fires after it completed
-        host.Know(Enumerable.Range(0, 2 * n + waiting + 1).Select(i => $"sw{i}"));
+        host.Know(Enumerable.Range(0, 2 * n + waiting + 2).Select(i => $"sw{i}"));
 
         await OneAsync(host, "sw0"); // warm-up: queues and tables exist, code is jitted
         await Task.Delay(settle);
@@ -81,6 +84,20 @@ public static class StorageWork
 
         await Task.Delay(settle);
         results.Add(Between($"{label}: (a) webhook fast path", "approval", a0, Take(), n));
+
+        // One more fast-path approval, outside every window, with each request recorded in order.
+        counter.StartTrace();
+        await OneAsync(host, $"sw{2 * n + waiting + 1}", counter.Mark);
+        await Task.Delay(settle);
+        counter.Mark("settled");
+        if (extra is not { Count: > 0 })
+        {
+            Trace = counter.StopTrace();
+        }
+        else
+        {
+            counter.StopTrace();
+        }
 
         host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
         var b0 = Take();
@@ -119,10 +136,14 @@ public static class StorageWork
 
     /// <summary>One approval, decided as soon as its petition exists; waits on the directory's own log (not on the task
     /// hub, whose status reads would be counted as the approval's storage work).</summary>
-    static async Task OneAsync(BenchHost host, string user)
+    static async Task OneAsync(BenchHost host, string user, Action<string>? mark = null)
     {
+        mark?.Invoke("start requested");
         var id = await host.StartAsync(user);
-        host.Approve(await host.PetitionAsync(id));
+        mark?.Invoke("202 returned");
+        var petition = await host.PetitionAsync(id);
+        mark?.Invoke("petition exists; approver grants");
+        host.Approve(petition);
         var clock = Stopwatch.StartNew();
         while (!host.Users().TryGetValue(user, out var u) || u.LastResetAt is null)
         {
@@ -133,6 +154,8 @@ public static class StorageWork
 
             await Task.Delay(20);
         }
+
+        mark?.Invoke("password reset (directory log)");
     }
 }
 
@@ -140,6 +163,67 @@ public static class StorageWork
 public static class StorageWorkReport
 {
     static string F(double v, string format = "0.0") => v.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>One fast-path approval, request by request: every storage request from the start request until five
+    /// seconds after the reset, in order, with the workflow's moments; runs of empty dequeues are one row.</summary>
+    static void AppendTrace(System.Text.StringBuilder md, IReadOnlyList<TracedRequest> trace, StorageWorkResult idle)
+    {
+        if (trace.Count == 0)
+        {
+            return;
+        }
+
+        static string Target(string t)
+        {
+            var dash = t.IndexOf('-', StringComparison.Ordinal);
+            return t == "$batch" ? "History (entity batch)"
+                : dash > 0 ? t[(dash + 1)..] // bench…-control-00 → control-00
+                : t.Length > 16 && t.StartsWith("bench", StringComparison.Ordinal) ? t[17..] // bench + 12 hex of the task hub
+                : t;
+        }
+
+        var start = trace[0].At;
+        var window = (trace[^1].At - start).TotalSeconds;
+        md.AppendLine("#### One fast-path approval, request by request");
+        md.AppendLine();
+        md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"One more approval on the same host after the windows above, decided as soon as its petition exists, with every request the counting proxy saw from the start request until {F(window, "0.0")} s later, in order; *italic* rows are the workflow's moments as the benchmark saw them. Empty dequeues in a row are one line. The host's idle rate over the same time would be {F((idle.Get("queue.dequeue.empty")) * window / 3600)} empty dequeues and {F((idle.Get("table.read") + idle.Get("table.write")) * window / 3600)} table requests (partition lease upkeep), which the per-approval figures subtract.");
+        md.AppendLine();
+        md.AppendLine("| ms | request | queue or table |");
+        md.AppendLine("|---:|---|---|");
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < trace.Count; i++)
+        {
+            var t = trace[i];
+            var ms = F((t.At - start).TotalMilliseconds, "0");
+            if (t.Kind == "mark")
+            {
+                md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {ms} | *{t.Target}* | |");
+                continue;
+            }
+
+            counts[t.Kind] = counts.GetValueOrDefault(t.Kind) + 1;
+            if (t.Kind != "queue.dequeue.empty")
+            {
+                md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {ms} | {t.Kind} | {Target(t.Target)} |");
+                continue;
+            }
+
+            var run = new List<TracedRequest> { t };
+            while (i + 1 < trace.Count && trace[i + 1].Kind == "queue.dequeue.empty")
+            {
+                run.Add(trace[++i]);
+                counts[t.Kind]++;
+            }
+
+            var last = F((run[^1].At - start).TotalMilliseconds, "0");
+            var queues = string.Join(", ", run.GroupBy(r => Target(r.Target)).Select(g => g.Count() == 1 ? g.Key : $"{g.Key} ×{g.Count()}"));
+            md.AppendLine(run.Count == 1 ? $"| {ms} | queue.dequeue.empty | {queues} |" : $"| {ms}–{last} | {run.Count} × queue.dequeue.empty | {queues} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"In all: {string.Join(", ", StorageWork.Kinds.Where(counts.ContainsKey).Concat(counts.Keys.Except(StorageWork.Kinds)).Select(k => $"{counts[k]} {k}"))} ({counts.Values.Sum()} requests).");
+        md.AppendLine();
+    }
 
     public static void Append(System.Text.StringBuilder md, IReadOnlyList<StorageWorkResult> results)
     {
@@ -176,6 +260,7 @@ public static class StorageWorkReport
             return;
         }
 
+        AppendTrace(md, StorageWork.Trace, idle);
         md.AppendLine("#### What to multiply by the price list");
         md.AppendLine();
         md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"From the `{label}` rows above. Azure Storage bills queue, table and blob operations per 10,000 transactions and Flex Consumption bills executions per million (Microsoft's price pages, azure.microsoft.com/pricing/details/storage/ and …/functions/, are not reachable from the machine that measured this: multiply by your region's list price). Functions executions = orchestrator episodes + activity executions. A day of waiting is the default poll schedule's first day (2 s doubling to the 300 s cap: {Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromDays(1), 2, 300)} polls) times the measured cost of one poll.");
