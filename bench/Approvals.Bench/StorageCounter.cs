@@ -63,7 +63,9 @@ public sealed class StorageCounter : IAsyncDisposable
         }
     }
 
-    public static async Task<StorageCounter> StartAsync()
+    public static Task<StorageCounter> StartAsync() => Local.Hosting.FreePorts.StartAsync(StartOnceAsync);
+
+    static async Task<StorageCounter> StartOnceAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -113,7 +115,17 @@ public sealed class StorageCounter : IAsyncDisposable
             buffer.Position = 0;
             await buffer.CopyToAsync(original);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            invoker.Dispose();
+            throw;
+        }
+
         return counter;
     }
 

@@ -144,8 +144,10 @@ internal static class JsonLines
         var appended = new byte[stream.Length - start];
         stream.ReadExactly(appended);
         var complete = Array.LastIndexOf(appended, (byte)'\n') + 1;
+        // A file saved by an editor that writes a UTF-8 byte order mark: the mark is not part of the first line.
+        var skip = start == 0 && complete >= 3 && appended.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
         var lines = new List<T>();
-        foreach (var line in Encoding.UTF8.GetString(appended, 0, complete).Split('\n'))
+        foreach (var line in Encoding.UTF8.GetString(appended, skip, complete - skip).Split('\n'))
         {
             try
             {

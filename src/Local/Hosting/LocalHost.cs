@@ -27,9 +27,16 @@ namespace Approvals.Local.Hosting;
 /// Indent emulator (unless real Indent is configured), the approver inbox and local stand-ins for Entra and Key Vault.</summary>
 public static class LocalHost
 {
-    public static async Task<RunningHost> StartAsync(LocalHostOptions options, CancellationToken cancellationToken = default)
+    /// <summary>Starts the host. Ports it picks (the API's when <see cref="LocalHostOptions.Port"/> is 0, and always the
+    /// engine's loopback port) are picked again when another process took one before it was bound.</summary>
+    public static Task<RunningHost> StartAsync(LocalHostOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        return FreePorts.StartAsync(() => StartOnceAsync(options, cancellationToken));
+    }
+
+    static async Task<RunningHost> StartOnceAsync(LocalHostOptions options, CancellationToken cancellationToken)
+    {
         var configuration = options.Configuration ?? new ConfigurationBuilder().AddEnvironmentVariables().Build();
         // Settings read before the host exists are read, and refused, the same way as the ones bound inside it.
         var settings = Settings.Read<LocalHostSettings>(configuration);

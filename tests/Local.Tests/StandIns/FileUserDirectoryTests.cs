@@ -37,4 +37,21 @@ public sealed class FileUserDirectoryTests : IDisposable
         Assert.True(directory.Verify("ada", "Old-Pa55word!xyzABCD"));
         Assert.False(directory.Verify("ada", "Old-Pa55word!xyzABCE"));
     }
+
+    [Fact]
+    public async Task Verify_AFileSavedWithAByteOrderMark_ItsFirstLineCounts()
+    {
+        // Arrange: the log as an editor that writes a UTF-8 byte order mark saves it.
+        var writer = Path.Combine(data, "writer");
+        await new FileUserDirectory(writer, TimeProvider.System).SetTemporaryPasswordAsync("ada", "Bom-Pa55word!xyzABCD");
+        var line = await File.ReadAllBytesAsync(Path.Combine(writer, FileUserDirectory.FileName));
+        await File.WriteAllBytesAsync(Path.Combine(data, FileUserDirectory.FileName), [.. "\uFEFF"u8, .. line]);
+
+        // Act
+        var directory = new FileUserDirectory(data, TimeProvider.System);
+
+        // Assert
+        Assert.True(directory.Verify("ada", "Bom-Pa55word!xyzABCD"));
+        Assert.Contains("ada", directory.All().Keys);
+    }
 }
