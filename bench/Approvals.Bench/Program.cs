@@ -127,7 +127,9 @@ namespace Approvals.Bench
                     await using var counter = await StorageCounter.StartAsync();
                     foreach (var variant in (storageVariants ?? []).Prepend([]))
                     {
-                        storage.AddRange(await StorageWork.MeasureAsync(counter, smoke, variant.Count > 0 ? string.Join(", ", variant.Select(p => $"{p.Key}={p.Value}")) : "as configured", variant));
+                        var variantLabel = variant.Count > 0 ? string.Join(", ", variant.Select(p => $"{p.Key}={p.Value}")) : "as configured";
+                        storage.AddRange(await StorageWork.MeasureAsync(counter, smoke, variantLabel, variant));
+                        await Pickup.MeasureAsync(smoke, variantLabel, variant);
                     }
                 }
 
@@ -239,6 +241,7 @@ namespace Approvals.Bench
             }
 
             StorageWorkReport.Append(md, storage);
+            StorageWorkReport.AppendPollingCaps(md, storage, Pickup.Results);
             if (throughput.Count > 0)
             {
                 md.AppendLine("### Throughput");

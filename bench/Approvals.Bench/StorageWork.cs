@@ -59,7 +59,9 @@ public static class StorageWork
         await OneAsync(host, "sw0"); // warm-up: queues and tables exist, code is jitted
         await Task.Delay(settle);
         var idle0 = Take();
-        await Task.Delay(TimeSpan.FromSeconds(smoke ? 5 : 30));
+        // Long enough to hold several polls at the cap (the idle rate is what an always-ready instance pays all day).
+        var cap = host.Services.GetRequiredService<EngineOptions>().MaxQueuePollingInterval;
+        await Task.Delay(smoke ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(Math.Max(30, 4 * cap.TotalSeconds)));
         var idle1 = Take();
         var idleSeconds = (idle1.At - idle0.At).TotalSeconds;
         Dictionary<string, double> IdleRate() => Kinds.ToDictionary(k => k, k => (idle1.Storage.GetValueOrDefault(k) - idle0.Storage.GetValueOrDefault(k)) / idleSeconds);
@@ -308,6 +310,34 @@ public static class StorageWorkReport
         {
             var polls = Approvals.Core.Workflow.PollSchedule.PollsBefore(TimeSpan.FromDays(1), 2, cap);
             md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {(cap == 300 ? "**300 s (default)**" : cap + " s")} | {polls:N0} | {F(polls * poll.IndentCalls, "N0")} | {F(polls * poll.StorageTotal, "N0")} | {F(polls * (poll.Episodes + poll.Activities), "N0")} | {(cap < 120 ? cap + " s" : cap / 60 + " min")} |");
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>The queue-polling cap's table: per measured cap, what an idle host pays a day, what a fast approval costs,
+    /// and how long a decision enqueued by another instance waited (<see cref="Pickup"/>).</summary>
+    public static void AppendPollingCaps(System.Text.StringBuilder md, IReadOnlyList<StorageWorkResult> results, IReadOnlyList<PickupResult> pickups)
+    {
+        if (pickups.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine("#### The queue-polling cap: an operator's choice, with its price");
+        md.AppendLine();
+        md.AppendLine("How long an idle worker waits between polls of its control and work-item queues at most (Durable Functions' `maxQueuePollingInterval` in host.json; `APPROVALS_ENGINE_MAX_QUEUE_POLLING_MS` locally). Per cap, from the rows above with that setting: what a running host instance pays while idle, what a fast approval costs, and — measured with the decision enqueued by a second storage client, as the webhook's instance does in Azure, after the host was quiet long enough to back off to the cap — how long the decision waited before the reset ran.");
+        md.AppendLine();
+        md.AppendLine("| polling cap | idle host: storage requests per day | fast path: storage requests per approval | decision from another instance → reset: median | longest | samples |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|");
+        foreach (var p in pickups.OrderBy(p => p.CapMs))
+        {
+            var idle = results.FirstOrDefault(r => r.Path == p.Label + ": host idle (background, not per approval)");
+            var fast = results.FirstOrDefault(r => r.Path == p.Label + ": (a) webhook fast path");
+            var sorted = p.Seconds.Order().ToList();
+            var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+            var cap = p.CapMs % 1000 == 0 ? $"{p.CapMs / 1000} s" : $"{p.CapMs} ms";
+            md.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"| {(p.Label == "as configured" ? $"**{cap} (as configured)**" : cap)} | {(idle is null ? "–" : F(idle.StorageTotal * 24, "N0"))} | {(fast is null ? "–" : F(fast.StorageTotal))} | {F(median, "0.00")} s | {F(sorted[^1], "0.00")} s | {sorted.Count} |");
         }
 
         md.AppendLine();
