@@ -30,8 +30,11 @@ public static class Pickup
         }
 
         var capMs = int.Parse(settings.GetValueOrDefault(Local.Engine.EngineOptions.QueuePollingSetting) ?? "1000", System.Globalization.CultureInfo.InvariantCulture);
-        var samples = smoke ? 1 : capMs <= 5000 ? 8 : 3;
-        var quiet = TimeSpan.FromMilliseconds(Math.Max(3000, 2 * capMs + 1000)); // the backoff doubles from 50 ms: at the cap by then
+        var samples = smoke ? 1 : capMs <= 5000 ? 8 : 4;
+        // Quiet long enough for the backoff (doubling from 50 ms) to reach the cap, then a random part of one more cap, so
+        // the decision lands at a random point between two polls (a fixed wait would always land at the same point).
+        var quiet = TimeSpan.FromMilliseconds(Math.Max(3000, 2 * capMs + 1000));
+        var phase = new Random(capMs); // seeded: the same offsets on every run
         await using var host = await BenchHost.StartAsync(settings);
         host.Know(Enumerable.Range(0, samples).Select(i => $"pk{i}"));
         host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue }); // the host itself is never told
@@ -49,7 +52,7 @@ public static class Pickup
             var id = await host.StartAsync(user);
             var petition = await host.PetitionAsync(id);
             host.Approve(petition);
-            await Task.Delay(quiet);
+            await Task.Delay(quiet + TimeSpan.FromMilliseconds(phase.NextDouble() * capMs));
             var json = Microsoft.DurableTask.Converters.JsonDataConverter.Default.Serialize(new IndentDecision(petition, "access/approve", null, "bench-approver@acme.test"));
             var clock = Stopwatch.StartNew();
             await outside.SendTaskOrchestrationMessageAsync(new TaskMessage

@@ -47,6 +47,9 @@ param refusedWebhooksThreshold int = 20
 @maxValue(10)
 param durableAlwaysReadyInstances int = 1
 
+@description('Longest an idle Durable Functions worker waits between polls of its task hub queues (hh:mm:ss; host.json\'s maxQueuePollingInterval, overridden here). It bounds how long a decision the webhook enqueues waits for the orchestration instance; a shorter cap costs an idle instance more storage requests (measured per cap in docs/BENCHMARKS.md, the queue-polling cap).')
+param maxQueuePollingInterval string = '00:00:01'
+
 @description('Fallback poll schedule and deadlines (seconds).')
 param pollInitialSeconds int = 2
 param pollMaxSeconds int = 300
@@ -198,6 +201,7 @@ module function 'app/function.bicep' = {
       // Callers' Entra ID tokens: this tenant's v2.0 issuer, for this API's app registration.
       APPROVALS_AUTH_AUTHORITY: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
       APPROVALS_AUTH_AUDIENCE: empty(apiIdentifierUri) ? apiClientId : '${apiClientId},${apiIdentifierUri}'
+      AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval: maxQueuePollingInterval
       APPROVALS_POLL_INITIAL_SECONDS: string(pollInitialSeconds)
       APPROVALS_POLL_MAX_SECONDS: string(pollMaxSeconds)
       APPROVALS_DEFAULT_DEADLINE_SECONDS: string(defaultDeadlineSeconds)

@@ -55,5 +55,6 @@ public static class AppSettings
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host and the worker's OpenTelemetry exporter: telemetry endpoint (no key: local auth is off)",
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Functions host: Entra-authenticated telemetry",
         ["AZURE_CLIENT_ID"] = "Azure.Identity DefaultAzureCredential: the user-assigned identity",
+        ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval"] = "Functions host: host.json's maxQueuePollingInterval (the longest idle queue poll), overridden per deployment",
     };
 }
