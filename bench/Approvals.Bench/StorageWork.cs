@@ -54,7 +54,7 @@ public static class StorageWork
         var n = smoke ? 3 : 20;
         var waiting = smoke ? 3 : 10;
         var settle = TimeSpan.FromSeconds(5); // a fast approval's first poll timer (2 s) still fires after it completed
-        host.Know(Enumerable.Range(0, 2 * n + waiting + 2).Select(i => $"sw{i}").Concat(Enumerable.Range(0, 3).SelectMany(w => Enumerable.Range(1, n).Select(i => $"swa{w}x{i}"))));
+        host.Know(Enumerable.Range(0, 2 * n + waiting + 2).Select(i => $"sw{i}").Concat(Enumerable.Range(0, 3).SelectMany(w => Enumerable.Range(1, n).Select(i => $"swa{w}x{i}"))).Concat(Enumerable.Range(1, 10).Select(i => $"swl{i}")));
 
         await OneAsync(host, "sw0"); // warm-up: queues and tables exist, code is jitted
         await Task.Delay(settle);
@@ -99,6 +99,18 @@ public static class StorageWork
         }
 
         results.Add(Between($"{label}: (a) webhook fast path", "approval", a0, Take(), n * windows) with { Windows = perWindow });
+
+        // (a′) the same, each approval alone: the next starts only once the last one's poll timer has fired and its
+        // pollers have backed off again, so nothing is shared — what a trickle of approvals costs each.
+        var alone = smoke ? 1 : 10;
+        var l0 = Take();
+        for (var i = 1; i <= alone; i++)
+        {
+            await OneAsync(host, $"swl{i}");
+            await Task.Delay(settle);
+        }
+
+        results.Add(Between($"{label}: (a′) the same, each approval alone ({settle.TotalSeconds:0} s apart)", "approval", l0, Take(), alone));
 
         // One more fast-path approval, outside every window, with each request recorded in order.
         counter.StartTrace();
@@ -249,7 +261,7 @@ public static class StorageWorkReport
 
         md.AppendLine("### Storage work per approval (Azure Storage backend, on Azurite)");
         md.AppendLine();
-        md.AppendLine("Every storage request the host made, counted by a forwarding proxy in front of Azurite (`StorageCounter`: what the storage account sees, by service and kind), minus the host's idle rate over the same time; orchestrator episodes and activity executions from the engine's work items; Indent calls from the emulator. Human-paced: one approval at a time, decided as soon as its petition exists, default poll schedule (2 s doubling to 300 s), the host's own engine settings. (c) counts every poll of the first minute of undecided approvals (at 2, 6, 14, 30, 62 s), per poll.");
+        md.AppendLine("Every storage request the host made, counted by a forwarding proxy in front of Azurite (`StorageCounter`: what the storage account sees, by service and kind), minus the host's idle rate over the same time; orchestrator episodes and activity executions from the engine's work items; Indent calls from the emulator. Human-paced: one approval at a time (in (a) each right after the last, in (a′) each alone, once the last one's timer has fired and its pollers have backed off), decided as soon as its petition exists, default poll schedule (2 s doubling to 300 s), the host's own engine settings. (c) counts every poll of the first minute of undecided approvals (at 2, 6, 14, 30, 62 s), per poll.");
         md.AppendLine();
         md.AppendLine("| measured | per | queue put | dequeue (message) | dequeue (empty) | queue delete | queue update | table read | table write | blob read | blob write | **storage requests** | orchestrator episodes | activity executions | Indent calls |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -296,6 +308,11 @@ public static class StorageWorkReport
         }
 
         Row("1,000 approvals decided through the webhook", fast, 1000);
+        if (results.FirstOrDefault(r => r.Path.StartsWith(label + ": (a′)", StringComparison.Ordinal)) is { } lone)
+        {
+            Row("1,000 approvals decided through the webhook, each alone on a quiet host", lone, 1000);
+        }
+
         Row("1,000 approval-days of waiting, undecided", poll, 1000.0 * pollsPerDay);
         Row("one host instance running idle for a day", idle, 24);
         md.AppendLine();
