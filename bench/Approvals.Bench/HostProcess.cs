@@ -64,23 +64,17 @@ public sealed class HostProcess : IAsyncDisposable
 
     /// <summary>Starts the host on a free port and waits until it is healthy. The port is picked here and bound by the
     /// host a moment later; when another process took it in between (seen in CI, with test projects running side by
-    /// side), the host exits with "address already in use" and is started again on another port, at most three times.</summary>
-    public static async Task<HostProcess> StartAsync(Dictionary<string, string?> settings, IEnumerable<string> users)
+    /// side), the host exits with "address already in use" and is started again on another port, as the local host
+    /// itself does (<see cref="Local.Hosting.FreePorts.StartAsync{T}"/>).</summary>
+    public static Task<HostProcess> StartAsync(Dictionary<string, string?> settings, IEnumerable<string> users)
     {
         var people = users.ToList();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnceAsync(settings, people);
-            }
-            catch (PortTakenException) when (attempt < 3)
-            {
-            }
-        }
+        return Local.Hosting.FreePorts.StartAsync(() => StartOnceAsync(settings, people));
     }
 
-    sealed class PortTakenException(string message) : InvalidOperationException(message);
+    /// <summary>The host process exited because its port was taken: carries the socket error the retry recognises.</summary>
+    sealed class PortTakenException(string message)
+        : InvalidOperationException(message, new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.AddressAlreadyInUse));
 
     static async Task<HostProcess> StartOnceAsync(Dictionary<string, string?> settings, IEnumerable<string> users)
     {

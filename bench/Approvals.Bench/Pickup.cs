@@ -22,12 +22,7 @@ public static class Pickup
 
     public static async Task MeasureAsync(bool smoke, string label, IReadOnlyDictionary<string, string?>? extra)
     {
-        var settings = Scenarios.Settings("azurite", 3600, 3600); // no poll of the petition inside the measurement
-        settings.Remove("APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS");
-        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
-        {
-            settings[k] = v;
-        }
+        var settings = StorageWork.AsDeployed(3600, 3600, extra); // no poll of the petition inside the measurement
 
         var capMs = int.Parse(settings.GetValueOrDefault(Local.Engine.EngineOptions.QueuePollingSetting) ?? "1000", System.Globalization.CultureInfo.InvariantCulture);
         var samples = smoke ? 1 : capMs <= 5000 ? 8 : 4;

@@ -28,19 +28,28 @@ public static class StorageWork
 
     sealed record Sample(Dictionary<string, long> Storage, long Episodes, long Activities, long Indent, long Gets, TimeSpan At);
 
+    /// <summary>Settings for a host on Azurite with the engine's own defaults, as deployed, this poll schedule and
+    /// <paramref name="extra"/> (a measured variant) on top.</summary>
+    internal static Dictionary<string, string?> AsDeployed(int pollInitial, int pollMax, IReadOnlyDictionary<string, string?>? extra)
+    {
+        var settings = Scenarios.Settings("azurite", pollInitial, pollMax);
+        settings.Remove("APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS"); // the host's own defaults, as deployed
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
+
+        return settings;
+    }
+
     /// <summary>Runs the three measurements on one host at the default poll schedule, human-paced (one approval at a time):
     /// the host idle (its background: queue polling, partition leases), (a) approvals decided through the webhook,
     /// (b) the same with every webhook dropped (poll only), (c) undecided approvals waiting, per poll. Each figure is the
     /// window's count minus the idle rate over the same time.</summary>
     public static async Task<List<StorageWorkResult>> MeasureAsync(StorageCounter counter, bool smoke, string label, IReadOnlyDictionary<string, string?>? extra = null)
     {
-        var settings = Scenarios.Settings("azurite", 2, 300);
+        var settings = AsDeployed(2, 300, extra);
         settings["AzureWebJobsStorage"] = counter.ConnectionString;
-        settings.Remove("APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS"); // the host's own defaults, as deployed
-        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
-        {
-            settings[k] = v;
-        }
 
         await using var host = await BenchHost.StartAsync(settings);
         var engine = host.Services.GetRequiredService<DurableEngine>().Service;
@@ -112,18 +121,15 @@ public static class StorageWork
 
         results.Add(Between($"{label}: (a′) the same, each approval alone ({settle.TotalSeconds:0} s apart)", "approval", l0, Take(), alone));
 
-        // One more fast-path approval, outside every window, with each request recorded in order.
-        counter.StartTrace();
-        await OneAsync(host, $"sw{2 * n + waiting + 1}", counter.Mark);
-        await Task.Delay(settle);
-        counter.Mark("settled");
+        // One more fast-path approval, outside every window, with each request recorded in order (the host as
+        // configured only: the report shows that one).
         if (extra is not { Count: > 0 })
         {
+            counter.StartTrace();
+            await OneAsync(host, $"sw{2 * n + waiting + 1}", counter.Mark);
+            await Task.Delay(settle);
+            counter.Mark("settled");
             Trace = counter.StopTrace();
-        }
-        else
-        {
-            counter.StopTrace();
         }
 
         host.Faults.Set(new FaultSpec { DropWebhooks = int.MaxValue });
