@@ -73,8 +73,17 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddKeyedSingleton(KeyVaultCredentialStore.ClientKey, (sp, _) => new SecretClient(vaultUri, sp.GetRequiredService<Azure.Core.TokenCredential>()));
         services.TryAddSingleton<ICredentialStore, KeyVaultCredentialStore>();
         services.TryAddSingleton<Azure.Core.TokenCredential>(_ => new DefaultAzureCredential());
-        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();
-        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = azure.GraphBaseUrl).AddStandardResilienceHandler();
+        return services.AddEntraDirectory(azure.GraphBaseUrl);
+    }
+
+    /// <summary>Users and groups through Microsoft Graph at <paramref name="graphBaseUrl"/> — Entra's in Azure, the local
+    /// Graph on a laptop: one client per port, each with the standard resilience pipeline (which honours Graph's
+    /// <c>Retry-After</c> on 429 and 503). The token comes from the registered <see cref="Azure.Core.TokenCredential"/>.</summary>
+    public static IServiceCollection AddEntraDirectory(this IServiceCollection services, Uri graphBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(graphBaseUrl);
+        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
+        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
         return services;
     }
 }

@@ -52,12 +52,12 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
     public async Task SetTemporaryPasswordAsync(string userId, string password, CancellationToken cancellationToken = default)
     {
         var body = JsonContent.Create(new GraphUserPatch(new GraphPasswordProfile(password, true)), GraphJsonContext.Default.GraphUserPatch);
-        using var response = await SendAsync(HttpMethod.Patch, userId, "", body, "reset the password of", cancellationToken);
+        using var response = await SendAsync(HttpMethod.Patch, userId, "", body, "reset the password of", cancellationToken, secret: password);
     }
 
-    /// <summary>One authenticated call on a user: 404 is <see cref="UserNotFoundException"/>, other refusals keep only
-    /// the status (Graph's error text never echoes a password, but we take no chance).</summary>
-    async Task<HttpResponseMessage> SendAsync(HttpMethod method, string userId, string query, HttpContent? content, string what, CancellationToken cancellationToken)
+    /// <summary>One authenticated call on a user: 404 is <see cref="UserNotFoundException"/>, other refusals a
+    /// <see cref="GraphRefusedException"/> with Graph's code and message (withheld if it ever quoted the password).</summary>
+    async Task<HttpResponseMessage> SendAsync(HttpMethod method, string userId, string query, HttpContent? content, string what, CancellationToken cancellationToken, string? secret = null)
     {
         var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
         using var request = new HttpRequestMessage(method, "users/" + Uri.EscapeDataString(userId) + query) { Content = content };
@@ -68,10 +68,12 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
             return response;
         }
 
-        response.Dispose();
-        throw response.StatusCode == HttpStatusCode.NotFound
-            ? new UserNotFoundException(userId)
-            : new HttpRequestException($"Microsoft Graph refused to {what} '{userId}' with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
+        using (response)
+        {
+            throw response.StatusCode == HttpStatusCode.NotFound
+                ? new UserNotFoundException(userId)
+                : await GraphRefusedException.ReadAsync(response, $"{what} '{userId}'", secret, cancellationToken);
+        }
     }
 }
 

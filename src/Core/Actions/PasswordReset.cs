@@ -129,9 +129,11 @@ public sealed class PasswordResetService(IUserDirectory directory, ICredentialSt
         : e.Message + " Entra refused the password: for example the user is federated or synchronized from on-premises, whose password is not set in Entra (docs/DEPLOY.md).";
 
     /// <summary>True when the directory's password changed at or after the credential was stored — only our own write
-    /// can have done that within a reset's crash window.</summary>
+    /// can have done that within a reset's crash window. Graph reports <c>lastPasswordChangeDateTime</c> in whole
+    /// seconds, so the store's time is compared at that precision (a write in the same second as the store counts).</summary>
     async Task<bool> AlreadyAppliedAsync(string userId, StoredCredential credential, CancellationToken cancellationToken) =>
-        credential.CreatedOn is { } storedAt && await directory.GetPasswordChangedAtAsync(userId, cancellationToken) is { } changedAt && changedAt >= storedAt;
+        credential.CreatedOn is { } storedAt && await directory.GetPasswordChangedAtAsync(userId, cancellationToken) is { } changedAt
+        && changedAt >= storedAt.AddTicks(-(storedAt.Ticks % TimeSpan.TicksPerSecond));
 }
 
 /// <summary>Temporary passwords from a CSPRNG: 20 characters with upper, lower, digit and symbol (Entra's complexity rule).</summary>

@@ -4,6 +4,7 @@ using Approvals.Core.Workflow;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Approvals.Core.Http;
@@ -79,6 +80,11 @@ public sealed partial class ApprovalsApi
             return Problem(StatusCodes.Status404NotFound, "Unknown resource", $"There is no requestable resource {asked} that this deployment can grant ({known}); nothing was started.");
         }
 
+        if (await StandingMemberAsync(request, access.Groups[resource.Id], caller, resource.DisplayName, cancellationToken) is { } standing)
+        {
+            return standing;
+        }
+
         var input = new ApprovalInput(WorkflowLabels.AccessAction, caller.Id, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
             RequestedBy: caller.AsRequester(), Access: new AccessRequest(resource.Id, resource.Kind, resource.DisplayName, access.Groups[resource.Id], duration));
         if (await StartOnceAsync(client, nameof(AccessOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
@@ -88,6 +94,29 @@ public sealed partial class ApprovalsApi
 
         logger.LogInformation("Access {InstanceId} to {Resource} for {Seconds} s asked for by {Requester}", instanceId, resource.Id, duration, caller.Email);
         return Accepted(request, instanceId);
+    }
+
+    /// <summary>409 when the caller already is a member of the group (access they hold is not ours to grant, nor to
+    /// take away at the end), 503 when the directory cannot say; null when they are not a member.</summary>
+    async Task<ProblemHttpResult?> StandingMemberAsync(HttpRequest request, string groupId, Caller caller, string resourceName, CancellationToken cancellationToken)
+    {
+        var groups = request.HttpContext.RequestServices.GetRequiredService<Actions.IGroupMembership>();
+        try
+        {
+            return await groups.IsMemberAsync(groupId, caller.Id, cancellationToken)
+                ? Problem(StatusCodes.Status409Conflict, "Already a member", $"{caller.Email} is already a member of group {groupId} ({resourceName}): there is nothing to grant, and a time-boxed grant would end by removing access it did not give. Nothing was started.")
+                : null;
+        }
+        catch (PermanentActivityFailureException e) when (e.InnerException is Actions.GraphRefusedException { StatusCode: System.Net.HttpStatusCode.NotFound })
+        {
+            // The group exists (it is configured) — Graph cannot find the caller: not a person of this directory.
+            return Problem(StatusCodes.Status403Forbidden, "Not a directory person", $"{caller.Email} (object id {caller.Id}) is not a user of this directory, so no membership can be granted to them; nothing was started.");
+        }
+        catch (Exception e) when (e is HttpRequestException or PermanentActivityFailureException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Membership of {Requester} in {Group} could not be checked: {Error}", caller.Id, groupId, e.Message);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", $"Whether you already are a member of group {groupId} could not be checked just now ({ApprovalOrchestrator.Shorten(e.Message)}); nothing was started. Try again shortly.");
+        }
     }
 
     /// <summary>Indent's requestable resources that have a group here, or the 503 when Indent cannot be read.</summary>

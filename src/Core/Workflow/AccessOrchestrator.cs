@@ -48,8 +48,9 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             var failed = await AttemptAsync(granted.DecidedBy, "granting access", () => Context.CallActivityAsync<bool>(nameof(AddGroupMemberActivity), membership, MembershipRetry));
             if (failed is not null)
             {
-                // The add may have landed before it failed: take it back, so a failed grant leaves no member behind.
-                return await RemoveAsync(membership) ?? failed;
+                // Refused outright (Graph said no: a group it will not change, a permission the app lacks): nothing was
+                // added, so nothing is taken back. Otherwise the add may have landed before it failed: take it back.
+                return RefusedOutright ? failed : await RemoveAsync(membership) ?? failed;
             }
 
             var grantedAt = Context.CurrentUtcDateTime;

@@ -177,6 +177,10 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
         return Finish(ApprovalStatuses.AwaitingApproval, detail: "continued as new");
     }
 
+    /// <summary>True when <see cref="AttemptAsync"/> ended on a refusal the target system gave outright (a permanent
+    /// failure: it changed nothing), rather than on attempts that failed for reasons that may have left a change behind.</summary>
+    protected bool RefusedOutright { get; private set; }
+
     /// <summary>Runs <paramref name="act"/> with retries: the first attempt follows the verify read directly (one Indent
     /// read on the fast path); each retry waits, then reads the petition again and acts only if it is still granted.
     /// Null when an attempt succeeded; otherwise the finished outcome (failed, or denied when the grant went away).</summary>
@@ -226,6 +230,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
             }
             catch (TaskFailedException e)
             {
+                RefusedOutright = true;
                 return Finish(ApprovalStatuses.Failed, decidedBy, $"{what} failed: " + ApprovalOrchestrator.Describe(e));
             }
         }

@@ -112,8 +112,24 @@ internal static class Faults
 /// <summary>A local user in the stand-in directory: the password is kept only as a salted hash.</summary>
 public sealed record LocalUser(string Id, string? PasswordHash, string? Salt, bool MustChangePassword, int Resets, DateTimeOffset? LastResetAt);
 
-/// <summary>A person in the stand-in directory, as appended to <c>people.jsonl</c> (the last line for an id wins).</summary>
-public sealed record LocalPerson(string Id, string? DisplayName, string? Email, bool Enabled = true);
+/// <summary>A person in the local directory (the local Microsoft Graph's users), as appended to <c>people.jsonl</c> (the
+/// last line for an id wins): <see cref="Email"/> is Graph's <c>mail</c>; the user principal name defaults to it.
+/// <see cref="DirectoryRole"/> is an Entra role the person holds (e.g. <c>Global Administrator</c>), which decides whose
+/// password the app's own role may reset; <see cref="Federated"/> marks a user whose password Entra does not own.</summary>
+public sealed record LocalPerson(
+    string Id,
+    string? DisplayName,
+    string? Email,
+    bool Enabled = true,
+    string? UserPrincipalName = null,
+    IReadOnlyList<string>? ProxyAddresses = null,
+    IReadOnlyList<string>? OtherMails = null,
+    string? DirectoryRole = null,
+    bool Federated = false)
+{
+    /// <summary>The user principal name: as given, else the mail.</summary>
+    public string? Upn => UserPrincipalName ?? Email;
+}
 
 /// <summary>One password set, as appended to <c>users.jsonl</c>.</summary>
 public sealed record LocalPasswordSet(string Id, string Hash, string Salt, DateTimeOffset At);
@@ -185,13 +201,13 @@ internal static class JsonLines
     }
 }
 
-/// <summary>The laptop's stand-in for Entra ID: the people it knows (<c>people.jsonl</c>: seeded with a few, the
+/// <summary>The local Microsoft Graph's store of users (<see cref="Graph.GraphEmulator"/> serves it over HTTP): the people it knows (<c>people.jsonl</c>: seeded with a few, the
 /// quickstart's <c>123</c> among them; <c>approvals-local users add</c> appends more, seen at once by a running host)
 /// and an append-only, owner-only log of password sets (<c>users.jsonl</c>), so a reset is one small append however
 /// many users there are; every reset is counted.
 /// Hashes are salted PBKDF2-SHA256 at 10,000 iterations: the temporary password itself sits in the
 /// owner-only secret store next to it (as it does in Key Vault), so a slower hash would only slow the action.</summary>
-public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null, TimeSpan? latencyAfterWrite = null) : IUserDirectory
+public sealed class FileUserDirectory(string directory, TimeProvider time, TimeSpan? latency = null, TimeSpan? latencyAfterWrite = null)
 {
     /// <summary>A fault point for crash tests: after the write is durable, the directory drops a marker
     /// (<c>fault-points/after-directory-write.&lt;user&gt;</c>) and waits this long, so a test can kill the host exactly
@@ -257,6 +273,8 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
         new("alice", "Alice Jones", "alice@local"),
         new("bob", "Bob Smith", "bob@local"),
         new("dana", "Dana Left", "dana@local", Enabled: false),
+        new("ada", "Ada Admin", "ada@local", DirectoryRole: "Global Administrator"),
+        new("fred", "Fred Federated", "fred@local", Federated: true),
     ];
 
     /// <summary>Writes the seed people unless the directory already has a people file.</summary>
@@ -284,6 +302,22 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     }
 
     static readonly Lock PeopleGate = new();
+
+    /// <summary>Adds the person who signs in as <paramref name="email"/> (id: the part before the '@', else the whole
+    /// name) unless the directory knows them: the laptop's own user, who the CLI asks as by default.</summary>
+    public static void EnsurePerson(string dataDirectory, string email)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(email);
+        var people = ReadPeople(dataDirectory);
+        if (people.Values.Any(p => string.Equals(p.Upn, email, StringComparison.OrdinalIgnoreCase) || string.Equals(p.Email, email, StringComparison.OrdinalIgnoreCase)))
+        {
+            return;
+        }
+
+        var local = email.Split('@')[0];
+        var id = local.Length > 0 && !people.ContainsKey(local) ? local : email;
+        AddPeople(dataDirectory, [new LocalPerson(id, local, email)]);
+    }
 
     /// <summary>Everyone the directory knows, by id.</summary>
     public static IReadOnlyDictionary<string, LocalPerson> ReadPeople(string dataDirectory)
@@ -339,14 +373,7 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     /// <summary>Adds people to this directory (tests and the CLI's <c>users add</c>).</summary>
     public void Add(params LocalPerson[] people) => AddPeople(directory, people);
 
-    public Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(People().TryGetValue(userId, out var p) ? new DirectoryUser(p.Id, p.DisplayName, p.Email, p.Email, p.Enabled) : null);
-
     public LocalUser? Find(string userId) => All().TryGetValue(userId, out var user) ? user : null;
-
-    /// <summary>The log's own record of the last password set (Graph's <c>lastPasswordChangeDateTime</c> locally).</summary>
-    public Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Find(userId)?.LastResetAt);
 
     /// <summary>The log as last folded: the offset just past its last complete line and the users up to there. One
     /// reference, swapped whole; a fold reads only what was appended since, so each reset costs the same whatever
@@ -406,10 +433,10 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 /// <summary>One change to a local group, as its log records it: <c>added</c> or <c>removed</c>.</summary>
 public sealed record LocalMembershipChange(string Group, string Member, string Change, DateTimeOffset At);
 
-/// <summary>The laptop's stand-in for Entra groups: an append-only log (<c>groups.jsonl</c>) of every membership change
+/// <summary>The local Microsoft Graph's store of memberships (<see cref="Graph.GraphEmulator"/> serves it over HTTP): an append-only log (<c>groups.jsonl</c>) of every membership change
 /// — the record tests count from — folded into who is in which group. A change that would change nothing (adding a
 /// member, removing a non-member) writes nothing, so the log holds exactly the changes that happened.</summary>
-public sealed class FileGroups(string directory, TimeProvider time) : IGroupMembership
+public sealed class FileGroups(string directory, TimeProvider time)
 {
     public const string FileName = "groups.jsonl";
     public const string Added = "added", Removed = "removed";
@@ -422,10 +449,6 @@ public sealed class FileGroups(string directory, TimeProvider time) : IGroupMemb
     (long Offset, ImmutableDictionary<string, ImmutableHashSet<string>> Members) folded = (0, ImmutableDictionary<string, ImmutableHashSet<string>>.Empty);
 
     string PathOf => Path.Combine(directory, FileName);
-
-    public Task<bool> AddMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => Task.FromResult(Change(groupId, memberId, Added));
-
-    public Task<bool> RemoveMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => Task.FromResult(Change(groupId, memberId, Removed));
 
     /// <summary>Who is in <paramref name="groupId"/> now.</summary>
     public IReadOnlySet<string> Members(string groupId)
@@ -440,7 +463,9 @@ public sealed class FileGroups(string directory, TimeProvider time) : IGroupMemb
     public static IReadOnlyList<LocalMembershipChange> Log(string directory) =>
         JsonLines.ReadAppended(Path.Combine(directory, FileName), 0, LocalLineJsonContext.Default.LocalMembershipChange).Lines;
 
-    bool Change(string groupId, string memberId, string change)
+    /// <summary>Makes one change (<see cref="Added"/> or <see cref="Removed"/>) if it changes anything; false when the
+    /// membership already was as asked.</summary>
+    public bool TryChange(string groupId, string memberId, string change)
     {
         lock (gate) // check and write as one step: two overlapping attempts make one change
         {
@@ -550,7 +575,7 @@ public sealed record LocalSecret(string Value, DateTimeOffset ExpiresOn, bool Ap
 internal sealed partial class LocalJsonContext : JsonSerializerContext;
 
 /// <summary>One JSON document per line for the append-only user log.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(LocalPasswordSet))]
 [JsonSerializable(typeof(LocalPerson))]
 [JsonSerializable(typeof(LocalMembershipChange))]

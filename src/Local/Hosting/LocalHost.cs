@@ -10,6 +10,7 @@ using Approvals.Core.Webhooks;
 using Approvals.Local.Actions;
 using Approvals.Local.Emulator;
 using Approvals.Local.Engine;
+using Approvals.Local.Graph;
 using Approvals.Local.Identity;
 using Approvals.Local.Inbox;
 using Microsoft.AspNetCore.Builder;
@@ -46,6 +47,7 @@ public static class LocalHost
         var dataDirectory = options.DataDirectory ?? settings.DataDirectory ?? DefaultDataDirectory();
         OwnerOnly.Directory(dataDirectory);
         FileUserDirectory.Seed(dataDirectory);
+        FileUserDirectory.EnsurePerson(dataDirectory, LocalIssuer.DefaultPerson());
 
         // Real Indent when INDENT_BASE_URL points elsewhere; otherwise the emulator, with generated credentials if none are given.
         var configuredBase = configuration[IndentOptions.BaseUrlSetting];
@@ -91,7 +93,7 @@ public static class LocalHost
             }
         });
         builder.Services.AddRequiredSecretsCheck();
-        builder.AddLocalStandIns(dataDirectory, settings);
+        builder.AddLocalDirectory(dataDirectory, settings, baseAddress);
         if (emulated)
         {
             builder.AddIndentEmulator(EmulatorOptionsFor(options, builder.Configuration, baseAddress, dataDirectory, persist: options.PersistEmulator
@@ -102,6 +104,7 @@ public static class LocalHost
         builder.Services.AddSingleton(_ => LocalIssuer.Open(dataDirectory));
         var app = builder.Build();
         app.MapApprovalsApi();
+        app.MapLocalGraph();
         if (ownIssuer)
         {
             app.MapLocalIssuer();
@@ -174,15 +177,18 @@ public static class LocalHost
             });
     }
 
-    /// <summary>The laptop's stand-ins for Entra ID and Key Vault: owner-only files in the data directory.</summary>
-    static void AddLocalStandIns(this WebApplicationBuilder builder, string dataDirectory, LocalHostSettings settings)
+    /// <summary>The Azure code against local services: <see cref="EntraUserDirectory"/> and <see cref="EntraGroupMembership"/>
+    /// over HTTP to the local Microsoft Graph (<see cref="GraphEmulator"/>, its state in the data directory), with a token
+    /// from the local issuer; the temporary credential in an owner-only file store (README: "Key Vault on a laptop").</summary>
+    static void AddLocalDirectory(this WebApplicationBuilder builder, string dataDirectory, LocalHostSettings settings, Uri baseAddress)
     {
         builder.Services.AddSingleton(sp => new FileUserDirectory(dataDirectory, sp.GetRequiredService<TimeProvider>(), settings.DirectoryLatency, settings.DirectoryLatencyAfterWrite));
-        builder.Services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<FileUserDirectory>());
+        builder.Services.AddSingleton(sp => new FileGroups(dataDirectory, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new GraphEmulator(sp.GetRequiredService<FileUserDirectory>(), sp.GetRequiredService<FileGroups>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<Azure.Core.TokenCredential>(sp => new LocalGraphCredential(sp.GetRequiredService<LocalIssuer>(), sp.GetRequiredService<GraphEmulator>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddEntraDirectory(GraphEndpoints.BaseUrl(baseAddress));
         builder.Services.AddSingleton(sp => new FileCredentialStore(Path.Combine(dataDirectory, "secrets"), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<FileCredentialStore>());
-        builder.Services.AddSingleton(sp => new FileGroups(dataDirectory, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<IGroupMembership>(sp => sp.GetRequiredService<FileGroups>());
     }
 
     static EmulatorOptions EmulatorOptionsFor(LocalHostOptions options, ConfigurationManager configuration, Uri baseAddress, string dataDirectory, string? persist)

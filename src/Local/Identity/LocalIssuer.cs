@@ -29,9 +29,11 @@ public sealed class LocalIssuer
     public static string KeyFile(string dataDirectory) => Path.Combine(dataDirectory, "issuer", "signing-key.pem");
 
     readonly RsaSecurityKey key;
+    readonly string? dataDirectory;
 
-    LocalIssuer(RSA rsa)
+    LocalIssuer(RSA rsa, string? dataDirectory)
     {
+        this.dataDirectory = dataDirectory;
         var modulus = rsa.ExportParameters(false).Modulus!;
         key = new RsaSecurityKey(rsa) { KeyId = Base64Url.EncodeToString(SHA256.HashData(modulus))[..16] };
     }
@@ -52,7 +54,7 @@ public sealed class LocalIssuer
 
         var rsa = RSA.Create();
         rsa.ImportFromPem(File.ReadAllText(path));
-        return new LocalIssuer(rsa);
+        return new LocalIssuer(rsa, dataDirectory);
     }
 
     /// <summary>A signed access token for <paramref name="email"/> with <paramref name="roles"/>, valid for
@@ -62,6 +64,8 @@ public sealed class LocalIssuer
         ArgumentException.ThrowIfNullOrWhiteSpace(email);
         ArgumentNullException.ThrowIfNull(roles);
         var subject = email.Trim().ToLowerInvariant();
+        // Entra's tokens carry the person's object id (oid), the key the API decides on; a local person's id is theirs.
+        var objectId = subject.Contains('@', StringComparison.Ordinal) ? PersonIdFor(subject) : null;
         var issuedAt = lifetime < TimeSpan.Zero ? now + lifetime - TimeSpan.FromMinutes(5) : now;
         var claims = new Dictionary<string, object>
         {
@@ -70,6 +74,11 @@ public sealed class LocalIssuer
             ["name"] = name ?? subject,
             ["roles"] = roles.Distinct(StringComparer.Ordinal).ToArray(),
         };
+        if (objectId is not null)
+        {
+            claims["oid"] = objectId;
+        }
+
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = issuer,
@@ -80,6 +89,27 @@ public sealed class LocalIssuer
             Claims = claims,
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
         });
+    }
+
+    /// <summary>The local directory's id of the person signing in as <paramref name="signInName"/> (their user principal
+    /// name or mail), or null when the local directory has no such person.</summary>
+    string? PersonIdFor(string signInName) =>
+        dataDirectory is null ? null : FileUserDirectory.ReadPeople(dataDirectory).Values
+            .FirstOrDefault(p => string.Equals(p.Upn, signInName, StringComparison.OrdinalIgnoreCase) || string.Equals(p.Email, signInName, StringComparison.OrdinalIgnoreCase))?.Id;
+
+    /// <summary>True when <paramref name="token"/> is this issuer's, for <paramref name="audience"/>, and current at
+    /// <paramref name="now"/> (five minutes' skew, as Microsoft.IdentityModel allows by default).</summary>
+    public async Task<bool> IsValidAsync(string token, string audience, DateTimeOffset now)
+    {
+        var skew = TimeSpan.FromMinutes(5);
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = Issuer,
+            ValidAudience = audience,
+            IssuerSigningKey = key,
+            LifetimeValidator = (notBefore, expires, _, _) => notBefore is { } nb && expires is { } exp && nb - skew <= now.UtcDateTime && now.UtcDateTime < exp + skew,
+        });
+        return result.IsValid;
     }
 
     /// <summary>The public half, as a JSON Web Key Set.</summary>

@@ -254,7 +254,8 @@ public sealed class PasswordResetTests
     {
         await using var graph = await LoopbackServer.StartAsync((ctx, req) =>
             req.PathAndQuery.Contains("ghost", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Request_ResourceNotFound\"}}", 404)
-            : req.PathAndQuery.Contains("admin", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Authorization_RequestDenied\"}}", 403)
+            : req.PathAndQuery.Contains("admin", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Authorization_RequestDenied\",\"message\":\"Insufficient privileges to complete the operation.\"}}", 403)
+            : req.PathAndQuery.Contains("echo", StringComparison.Ordinal) ? LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"Request_BadRequest\",\"message\":\"Bad password Temp-Pass-123!\"}}", 400)
             : Task.CompletedTask.ContinueWith(_ => ctx.Response.StatusCode = 204, TaskScheduler.Default));
         var credential = new FakeKeyVault.StaticCredential();
         using var http = new HttpClient { BaseAddress = new Uri(graph.BaseAddress, "v1.0/") };
@@ -262,7 +263,8 @@ public sealed class PasswordResetTests
 
         await directory.SetTemporaryPasswordAsync("alice@acme.test", "Temp-Pass-123!");
         await Assert.ThrowsAsync<UserNotFoundException>(() => directory.SetTemporaryPasswordAsync("ghost", "Temp-Pass-123!"));
-        var denied = await Assert.ThrowsAsync<HttpRequestException>(() => directory.SetTemporaryPasswordAsync("admin", "Temp-Pass-123!"));
+        var denied = await Assert.ThrowsAsync<GraphRefusedException>(() => directory.SetTemporaryPasswordAsync("admin", "Temp-Pass-123!"));
+        var echoed = await Assert.ThrowsAsync<GraphRefusedException>(() => directory.SetTemporaryPasswordAsync("echo", "Temp-Pass-123!"));
 
         var patch = graph.Requests.First();
         Assert.Equal("PATCH", patch.Method);
@@ -271,7 +273,11 @@ public sealed class PasswordResetTests
         Assert.Equal("""{"passwordProfile":{"password":"Temp-Pass-123!","forceChangePasswordNextSignIn":true}}""", patch.Body);
         Assert.Contains(EntraUserDirectory.ScopeFor(http.BaseAddress!), credential.Scopes);
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+        Assert.Equal("Authorization_RequestDenied", denied.Code);
+        Assert.Contains("Insufficient privileges", denied.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Temp-Pass-123!", denied.ToString(), StringComparison.Ordinal);
+        Assert.Equal("Request_BadRequest", echoed.Code);
+        Assert.DoesNotContain("Temp-Pass-123!", echoed.ToString(), StringComparison.Ordinal); // Graph's message quoted the password: withheld
     }
 
     [Fact]

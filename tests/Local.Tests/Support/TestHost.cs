@@ -59,6 +59,9 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>Who <see cref="Http"/> is: a helpdesk member holding every app role.</summary>
     public const string Caller = "helpdesk@local";
 
+    /// <summary>The caller's object id in the local directory (the token's <c>oid</c>, which keys ownership and idempotency).</summary>
+    public const string CallerId = "helpdesk";
+
     /// <summary>An API client acting as <paramref name="email"/> with <paramref name="roles"/> (default: Approvals.Request).</summary>
     public HttpClient As(string email, params string[] roles)
     {
@@ -82,6 +85,9 @@ public sealed class TestHost : IAsyncDisposable
         {
             all[k] = v;
         }
+
+        // The test's callers are people of the local directory, as an API caller in Azure is a person of the tenant.
+        Actions.FileUserDirectory.EnsurePerson(data, Caller);
 
         var logs = new CapturingLoggerProvider();
         var host = await LocalHost.StartAsync(new LocalHostOptions

@@ -17,6 +17,7 @@ namespace Approvals.Local.Tests.Workflow;
 public sealed class AccessTests
 {
     const string Alice = "alice@local";
+    const string AliceId = "alice"; // her object id in the local directory (the member id Graph records)
     const string Group = FileGroups.ProductionGroup;
 
     static Task<TestHost> StartHostAsync() =>
@@ -37,7 +38,7 @@ public sealed class AccessTests
     }
 
     /// <summary>The changes to <see cref="Group"/> for <paramref name="member"/>, in order, from the log.</summary>
-    static List<LocalMembershipChange> Changes(TestHost host, string member = Alice) =>
+    static List<LocalMembershipChange> Changes(TestHost host, string member = AliceId) =>
         FileGroups.Log(host.DataDirectory).Where(c => c.Group == Group && c.Member == member).ToList();
 
     static FileGroups Groups(TestHost host) => host.Host.Services.GetRequiredService<FileGroups>();
@@ -58,7 +59,7 @@ public sealed class AccessTests
 
         host.Emulator.Claim(petition, Approve(), "bob@local");
         var active = await host.WaitForStatusAsync(id, ApprovalStatuses.Active);
-        var memberWhileActive = Groups(host).Members(Group).Contains(Alice);
+        var memberWhileActive = Groups(host).Members(Group).Contains(AliceId);
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
 
         Assert.True(memberWhileActive);
@@ -70,7 +71,7 @@ public sealed class AccessTests
         Assert.Equal([FileGroups.Added, FileGroups.Removed], changes.Select(c => c.Change));
         Assert.True(changes[1].At >= new DateTimeOffset(done.Access!.ActiveUntil!.Value, TimeSpan.Zero).AddMilliseconds(-50), "removed before the granted time ended");
         Assert.Equal(2, (done.Access.ActiveUntil.Value - done.Access.GrantedAt!.Value).TotalSeconds);
-        Assert.DoesNotContain(Alice, Groups(host).Members(Group));
+        Assert.DoesNotContain(AliceId, Groups(host).Members(Group));
     }
 
     [Fact]

@@ -67,7 +67,9 @@ public sealed class ActionEdgeTests
     {
         await using var host = await StartAsync();
         var (user, id, petition) = await WaitingApprovalAsync(host);
-        host.Users.FailNextWrites(1); // the action's first attempt fails, so the approval stays "approved" a while
+        // The action's first attempt fails (every try the Graph client's resilience pipeline makes: 1 + 3 retries), so the
+        // approval stays "approved" a while.
+        host.Users.FailNextWrites(4);
 
         await host.Indent.ApproveAsync(petition);
         await host.WaitForStatusAsync(id, ApprovalStatuses.Approved);
@@ -84,7 +86,7 @@ public sealed class ActionEdgeTests
     {
         await using var host = await StartAsync();
         var (user, id, petition) = await WaitingApprovalAsync(host);
-        host.Users.FailNextWrites(1);
+        host.Users.FailNextWrites(4); // every try of the action's first attempt (the Graph client's 1 + 3)
 
         await host.Indent.ApproveAsync(petition);
         await WaitUntilAsync(() => host.Users.PendingWriteFailures == 0, "the first attempt failed");
@@ -122,6 +124,7 @@ public sealed class ActionEdgeTests
         for (var i = 0; i < 10; i++)
         {
             var user = User();
+            host.Know(user);
             var input = new ResetPasswordInput($"reset-password-{user}-0123456789abcdef", user, "petition-" + i);
 
             var outcomes = await Task.WhenAll(

@@ -34,7 +34,7 @@ public sealed class ForeignPetitionTests
         await using var host = await TestHost.StartAsync();
         var user = User();
         const string key = "key-known-to-mallory";
-        var instanceId = ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, TestHost.Caller, key);
+        var instanceId = ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, TestHost.CallerId, key);
         var planted = host.Emulator.Create(Planted(instanceId, user), "mallory@acme.test");
         host.Emulator.Claim(planted.Name!, new IndentEvent { EventType = IndentEventTypes.Approve }, "mallory@acme.test");
 

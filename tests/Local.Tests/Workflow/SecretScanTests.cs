@@ -34,7 +34,7 @@ public sealed class SecretScanTests
         (await host.Http.PostAsync($"api/approvals/{ids[ApprovalStatuses.Cancelled]}/cancel", null)).Dispose();
         // failed: a planted petition with the predictable request id is refused.
         var key = "scan-key";
-        var plantedId = ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, TestHost.Caller, key);
+        var plantedId = ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, TestHost.CallerId, key);
         host.Emulator.Create(new Petition
         {
             Reason = "planted",
