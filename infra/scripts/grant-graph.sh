@@ -4,28 +4,34 @@
 #   - the application permissions User-PasswordProfile.ReadWrite.All (set passwordProfile) and User.Read.All
 #     (read lastPasswordChangeDateTime),
 #   - with --access, GroupMember.ReadWrite.All (add and remove members of the groups time-boxed access grants), and
-#   - the User Administrator directory role, tenant-wide or — narrower, and the natural way to limit which users a
-#     helpdesk can reset — on one administrative unit (--admin-unit ID).
-# Run it signed in (az login) as a Privileged Role Administrator or Global Administrator of the tenant.
+#   - the User Administrator directory role on one administrative unit (--admin-unit ID: the natural way to limit
+#     which users a helpdesk can reset) or, only when asked for in so many words, on the whole tenant (--tenant-wide).
+# Run it signed in (az login) as a Privileged Role Administrator or Global Administrator of the tenant. Assigning a
+# directory role through Graph needs the delegated permission RoleManagement.ReadWrite.Directory in your token
+# (https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignments), which the Azure CLI's token may not
+# carry (Azure/azure-cli#26471: 403 PermissionScopeNotGranted on roleManagement/directory); if that step is refused,
+# the script says how to assign the role in the Microsoft Entra admin center instead (docs/DEPLOY.md, step 3).
 # Idempotent: what is already granted is left alone. --dry-run prints the requests and changes nothing.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: infra/scripts/grant-graph.sh [--principal-id OBJECT_ID] [--admin-unit ADMIN_UNIT_ID] [--access] [--graph URL] [--dry-run]
+usage: infra/scripts/grant-graph.sh (--admin-unit ADMIN_UNIT_ID | --tenant-wide) [--principal-id OBJECT_ID] [--access] [--graph URL] [--dry-run]
+  --admin-unit    the User Administrator role on this administrative unit only: the app can reset its members alone
+  --tenant-wide   the User Administrator role over the whole tenant (every non-administrator can be reset)
   --principal-id  the managed identity's object id (default: azd env value MANAGED_IDENTITY_PRINCIPAL_ID)
-  --admin-unit    scope the User Administrator role to this administrative unit instead of the whole tenant
   --access        also grant GroupMember.ReadWrite.All, for time-boxed access (APPROVALS_ACCESS_GROUPS)
   --graph         Microsoft Graph root (default https://graph.microsoft.com; sovereign clouds differ)
   --dry-run       print what would be sent; change nothing
 USAGE
 }
 
-principal="" unit="" graph="https://graph.microsoft.com" dry=0 access=""
+principal="" unit="" tenant="" graph="https://graph.microsoft.com" dry=0 access=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --principal-id) principal="${2:?--principal-id needs a value}"; shift 2 ;;
     --admin-unit) unit="${2:?--admin-unit needs a value}"; shift 2 ;;
+    --tenant-wide) tenant=1; shift ;;
     --graph) graph="${2:?--graph needs a value}"; shift 2 ;;
     --access) access=1; shift ;;
     --dry-run) dry=1; shift ;;
@@ -33,6 +39,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+# The role's reach is never a default: one administrative unit, or the whole tenant said in so many words.
+[[ -n "$unit" || -n "$tenant" ]] || { echo "choose the User Administrator role's scope: --admin-unit ID (one administrative unit) or --tenant-wide" >&2; usage >&2; exit 2; }
+[[ -z "$unit" || -z "$tenant" ]] || { echo "--admin-unit and --tenant-wide exclude each other" >&2; exit 2; }
 if [[ -z "$principal" ]]; then
   principal=$(azd env get-value MANAGED_IDENTITY_PRINCIPAL_ID 2>/dev/null || true)
 fi
@@ -62,15 +71,25 @@ for permission in "${permissions[@]}"; do
   echo "granted: $permission"
 done
 
-# The directory role, by its display name (no hard-coded id), tenant-wide or on one administrative unit.
-definition=$(get "$graph/v1.0/roleManagement/directory/roleDefinitions?\$filter=displayName eq 'User Administrator'" "value[0].id")
-[[ -n "$definition" ]] || { echo "the User Administrator role definition was not found" >&2; exit 1; }
+# The directory role, by its display name (no hard-coded id), on the administrative unit or the whole tenant.
 scope="/"; [[ -n "$unit" ]] && scope="/administrativeUnits/$unit"
-have=$(get "$graph/v1.0/roleManagement/directory/roleAssignments?\$filter=principalId eq '$principal' and roleDefinitionId eq '$definition'" "value[?directoryScopeId=='$scope'].id | [0]")
+role_by_hand() { # Graph refused the directory-role step (often: the Azure CLI's token lacks RoleManagement.ReadWrite.Directory)
+  local where="Identity > Roles & admins > Roles & admins > User Administrator > Add assignments"
+  [[ -n "$unit" ]] && where="Identity > Roles & admins > Admin units > (the unit $unit) > Roles and administrators > User Administrator > Add assignments"
+  cat >&2 <<TEXT
+The User Administrator role could not be assigned through Microsoft Graph (above). The permissions are granted; assign
+the role in the Microsoft Entra admin center (https://entra.microsoft.com), signed in as a Privileged Role
+Administrator: $where, and select the managed identity $principal (docs/DEPLOY.md, step 3).
+TEXT
+  exit 1
+}
+definition=$(get "$graph/v1.0/roleManagement/directory/roleDefinitions?\$filter=displayName eq 'User Administrator'" "value[0].id") || role_by_hand
+[[ -n "$definition" ]] || { echo "the User Administrator role definition was not found" >&2; exit 1; }
+have=$(get "$graph/v1.0/roleManagement/directory/roleAssignments?\$filter=principalId eq '$principal' and roleDefinitionId eq '$definition'" "value[?directoryScopeId=='$scope'].id | [0]") || role_by_hand
 if [[ -n "$have" ]]; then
   echo "kept: User Administrator on $scope"
 else
   send POST "$graph/v1.0/roleManagement/directory/roleAssignments" \
-    "{\"principalId\":\"$principal\",\"roleDefinitionId\":\"$definition\",\"directoryScopeId\":\"$scope\"}"
+    "{\"principalId\":\"$principal\",\"roleDefinitionId\":\"$definition\",\"directoryScopeId\":\"$scope\"}" || role_by_hand
   echo "assigned: User Administrator on $scope"
 fi

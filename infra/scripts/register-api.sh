@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Registers the Approvals API in Microsoft Entra ID (docs/DEPLOY.md, step 0) — what Bicep cannot express here:
 #   - an app registration "Approvals API (<env>)" with identifier URI api://<client id>, v2.0 access tokens, the
-#     app roles Approvals.Request / Approvals.Audit / Approvals.Admin, and a delegated scope access_as_user that the
-#     Azure CLI is pre-authorized for (so `az account get-access-token --scope api://<id>/access_as_user` works);
+#     app roles Approvals.Request / Approvals.Audit / Approvals.Admin, and a delegated scope access_as_user that only
+#     an administrator may consent to, with the Azure CLI pre-authorized for it (so
+#     `az account get-access-token --scope api://<id>/access_as_user` works) — in a second request, once the scope is
+#     saved, because Entra refuses a body that pre-authorizes a scope it defines itself;
 #   - its service principal with "assignment required", so only people given a role get a token at all;
 #   - optionally, groups assigned to the roles (--helpdesk-group → Request, --auditors-group → Audit,
 #     --admins-group → Admin).
 # It stores APPROVALS_API_CLIENT_ID and APPROVALS_API_IDENTIFIER_URI in the azd environment, which main.bicep reads.
-# azd runs it before provisioning (azure.yaml, preprovision). Idempotent: what exists is kept. --dry-run changes nothing.
+# azd runs it before provisioning (azure.yaml, preprovision). Idempotent: what exists is kept, what is missing is added
+# (run it again after an interruption). --dry-run changes nothing.
 set -euo pipefail
 
 usage() {
@@ -65,17 +68,20 @@ create() { # URL BODY — prints the new object's id
   az rest -m POST -u "$1" --headers Content-Type=application/json --body "$2" --query id -o tsv
 }
 
-# 1. The app registration, found by its display name (one per environment).
+# The delegated scope. "type": "Admin": only an administrator may consent to it, never a user for themselves
+# (permissionScope, https://learn.microsoft.com/graph/api/resources/permissionscope).
+scope_json() { # ID
+  printf '{"id":"%s","value":"access_as_user","type":"Admin","isEnabled":true,%s}' "$1" \
+    '"adminConsentDisplayName":"Use Approvals as the signed-in user","adminConsentDescription":"Call the Approvals API as the signed-in user; what they may do comes from their app roles."'
+}
+
+# 1. The app registration, found by its display name (one per environment), created with the scope.
 app=$(get "$graph/v1.0/applications?\$filter=displayName eq '$name'" "value[0].id")
 if [[ -z "$app" ]]; then
   scope=$(new_id); request=$(new_id); audit=$(new_id); admin=$(new_id)
   body=$(cat <<JSON
 {"displayName":"$name","signInAudience":"AzureADMyOrg",
- "api":{"requestedAccessTokenVersion":2,
-  "oauth2PermissionScopes":[{"id":"$scope","value":"access_as_user","type":"User","isEnabled":true,
-   "adminConsentDisplayName":"Use Approvals as the signed-in user","adminConsentDescription":"Call the Approvals API as the signed-in user; what they may do comes from their app roles.",
-   "userConsentDisplayName":"Use Approvals as you","userConsentDescription":"Call the Approvals API as you."}],
-  "preAuthorizedApplications":[{"appId":"$azure_cli","delegatedPermissionIds":["$scope"]}]},
+ "api":{"requestedAccessTokenVersion":2,"oauth2PermissionScopes":[$(scope_json "$scope")]},
  "appRoles":[
   {"id":"$request","value":"Approvals.Request","displayName":"Approvals requester","description":"Ask for password resets; read, cancel and collect the temporary password of one's own requests.","allowedMemberTypes":["User"],"isEnabled":true},
   {"id":"$audit","value":"Approvals.Audit","displayName":"Approvals auditor","description":"Read the status and history of every approval.","allowedMemberTypes":["User","Application"],"isEnabled":true},
@@ -83,10 +89,34 @@ if [[ -z "$app" ]]; then
 JSON
 )
   app=$(create "$graph/v1.0/applications" "$body")
-  echo "created: app registration '$name'"
+  echo "created: app registration '$name' (scope access_as_user, admin consent only)"
 else
   echo "kept: app registration '$name'"
+  # A registration from an earlier run: add the scope if it has none, make it admin-consent-only if it is not.
+  scope=$(get "$graph/v1.0/applications/$app" "api.oauth2PermissionScopes[?value=='access_as_user'].id | [0]")
+  consent=""
+  [[ -z "$scope" ]] || consent=$(get "$graph/v1.0/applications/$app" "api.oauth2PermissionScopes[?value=='access_as_user'].type | [0]")
+  if [[ -z "$scope" || "$consent" != Admin ]]; then
+    [[ -n "$scope" ]] || scope=$(new_id)
+    send PATCH "$graph/v1.0/applications/$app" "{\"api\":{\"oauth2PermissionScopes\":[$(scope_json "$scope")]}}"
+    echo "set: scope access_as_user, admin consent only"
+  fi
 fi
+
+# 1b. The Azure CLI pre-authorized for the scope — a request of its own, after the one that saved the scope: Entra
+# does not recognise a pre-authorized permission id that the same body defines (microsoftgraph/microsoft-graph-docs
+# #20177; docs/DEPLOY.md, step 0). This registration pre-authorizes the Azure CLI only, so the list is set whole.
+preauthorized=""
+[[ "$app" == dry-run-id ]] || preauthorized=$(get "$graph/v1.0/applications/$app" \
+  "api.preAuthorizedApplications[?appId=='$azure_cli'].delegatedPermissionIds[] | [?@=='$scope'] | [0]")
+if [[ -z "$preauthorized" ]]; then
+  send PATCH "$graph/v1.0/applications/$app" \
+    "{\"api\":{\"preAuthorizedApplications\":[{\"appId\":\"$azure_cli\",\"delegatedPermissionIds\":[\"$scope\"]}]}}"
+  echo "pre-authorized: Azure CLI for access_as_user"
+else
+  echo "kept: Azure CLI pre-authorized for access_as_user"
+fi
+
 if [[ "$app" == dry-run-id ]]; then client="<new client id>"; else client=$(get "$graph/v1.0/applications/$app" "appId"); fi
 uri="api://$client"
 have_uri=""

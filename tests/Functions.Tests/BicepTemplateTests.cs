@@ -159,6 +159,8 @@ public sealed class BicepTemplateTests
         Assert.Equal(["[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('keyVaultSecretsUser'))]"], appOnSecretsVault);
         var writer = assignments.Single(a => a.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!.Contains("approvals-temporary-credential-writer", StringComparison.Ordinal));
         Assert.Contains("parameters('credentialsVaultName')", writer.GetProperty("scope").GetString(), StringComparison.Ordinal);
+        // A role assignment takes the role's subscription-level id; the custom role's own resourceId() is the group's.
+        Assert.StartsWith("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', ", writer.GetProperty("properties").GetProperty("roleDefinitionId").GetString(), StringComparison.Ordinal);
 
         // Alert rules on the app's own telemetry: failed approvals, and a spike in refused webhook signatures.
         var monitoring = Module(main, "monitoring").GetProperty("properties").GetProperty("template");

@@ -99,7 +99,7 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void HostJson_TaskHubFromSetting_QueuePollingTunedForPromptApprovals_TablePartitions()
+    public void HostJson_TaskHubFromSetting_QueuePollingTunedForPromptApprovals_TablePartitions_OpenTelemetryHost()
     {
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot(), "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         var durable = host.RootElement.GetProperty("extensions").GetProperty("durableTask");
@@ -109,6 +109,8 @@ public sealed class FunctionsMetadataTests
         Assert.True(TimeSpan.Parse(durable.GetProperty("storageProvider").GetProperty("maxQueuePollingInterval").GetString()!, System.Globalization.CultureInfo.InvariantCulture) <= TimeSpan.FromSeconds(2));
         // As the local host's engine does: partitions leased through a table, so a restarted worker takes its own back at once.
         Assert.True(durable.GetProperty("storageProvider").GetProperty("useTablePartitionManagement").GetBoolean());
+        // The worker exports through OpenTelemetry; the host does too only when host.json says so (docs/DEPLOY.md).
+        Assert.Equal("OpenTelemetry", host.RootElement.GetProperty("telemetryMode").GetString(), ignoreCase: true);
     }
 
     [Fact]

@@ -3,15 +3,21 @@ using Approvals.Functions.Tests.Support;
 namespace Approvals.Functions.Tests;
 
 /// <summary>infra/scripts/grant-graph.sh against a stand-in <c>az</c> that answers Graph look-ups and records every
-/// call: what it asks Microsoft Graph for, tenant-wide or on an administrative unit, and that it grants nothing twice.</summary>
+/// call: what it asks Microsoft Graph for, on an administrative unit or — only when told — tenant-wide, that it grants
+/// nothing twice, and that a refused directory-role assignment leaves the permissions granted and says so.</summary>
 public sealed class GrantGraphScriptTests : IDisposable
 {
     const string Identity = "11111111-2222-3333-4444-555555555555";
     const string Unit = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+    // What Graph answered on roleManagement/directory under the Azure CLI's token in Azure/azure-cli#26471: 403, code
+    // UnknownError, its message (a JSON string there, PermissionScopeNotGranted) shortened here.
+    const string Refusal = "graph_error 403 Forbidden UnknownError 'Authorization failed due to missing permission scope RoleManagement.ReadWrite.Directory.'";
     readonly FakeAz az = new();
 
-    /// <summary>A fake az: GETs answer from the canned table (<paramref name="granted"/>: the grants already exist).</summary>
-    void FakeAz(bool granted) => az.Answer($$"""
+    /// <summary>A fake az: GETs answer from the canned table (<paramref name="granted"/>: the grants already exist;
+    /// <paramref name="roleRefused"/>: Graph refuses the directory-role assignment).</summary>
+    void FakeAz(bool granted, bool roleRefused = false) => az.Answer($$"""
           *"-m GET"*"servicePrincipals(appId="*) echo graph-sp ;;
           *"-m GET"*"servicePrincipals/graph-sp"*"User-PasswordProfile"*) echo role-pw ;;
           *"-m GET"*"servicePrincipals/graph-sp"*"User.Read.All"*) echo role-read ;;
@@ -19,6 +25,7 @@ public sealed class GrantGraphScriptTests : IDisposable
           *"-m GET"*"/appRoleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
           *"-m GET"*"roleDefinitions"*) echo def-ua ;;
           *"-m GET"*"roleManagement/directory/roleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
+          *"-m POST"*"roleManagement/directory/roleAssignments"*) {{(roleRefused ? Refusal : "echo '{}'")}} ;;
           *"-m POST"*) echo '{}' ;;
         """);
 
@@ -48,10 +55,10 @@ public sealed class GrantGraphScriptTests : IDisposable
     {
         FakeAz(granted: false);
 
-        var (exit, _, error) = Run("--principal-id", Identity, "--access");
+        var (exit, _, error) = Run("--principal-id", Identity, "--admin-unit", Unit, "--access");
         var withAccess = Posts();
         File.Delete(az.Log);
-        var (exitWithout, _, errorWithout) = Run("--principal-id", Identity);
+        var (exitWithout, _, errorWithout) = Run("--principal-id", Identity, "--admin-unit", Unit);
 
         Assert.True(exit == 0, error);
         Assert.True(exitWithout == 0, errorWithout);
@@ -60,14 +67,27 @@ public sealed class GrantGraphScriptTests : IDisposable
     }
 
     [Fact]
-    public void NoAdminUnit_UserAdministratorTenantWide()
+    public void TenantWide_UserAdministratorOnTheWholeTenant()
     {
         FakeAz(granted: false);
 
-        var (exit, _, error) = Run("--principal-id", Identity);
+        var (exit, _, error) = Run("--principal-id", Identity, "--tenant-wide");
 
         Assert.True(exit == 0, error);
         Assert.Contains(Posts(), p => p.Contains("\"directoryScopeId\":\"/\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DirectoryRoleRefused_PermissionsStayGranted_Exit1_NamesTheIdentityToAssignByHand()
+    {
+        FakeAz(granted: false, roleRefused: true);
+
+        var (exit, _, error) = Run("--principal-id", Identity, "--admin-unit", Unit);
+
+        Assert.Equal(1, exit);
+        Assert.Equal(2, Posts().Count(p => p.Contains("/appRoleAssignments", StringComparison.Ordinal)));
+        Assert.Contains(Identity, error, StringComparison.Ordinal);
+        Assert.Contains(Unit, error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -75,7 +95,7 @@ public sealed class GrantGraphScriptTests : IDisposable
     {
         FakeAz(granted: true);
 
-        var (exit, output, error) = Run("--principal-id", Identity);
+        var (exit, output, error) = Run("--principal-id", Identity, "--tenant-wide");
 
         Assert.True(exit == 0, error);
         Assert.Empty(Posts());
@@ -83,14 +103,17 @@ public sealed class GrantGraphScriptTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--principal-id", "not-a-guid")]
-    [InlineData("--admin-unit", "x")]
-    [InlineData("--bogus", "1")]
-    public void BadArguments_Exit2_NothingSent(string flag, string value)
+    [InlineData("--principal-id", "not-a-guid", "--tenant-wide")]
+    [InlineData("--principal-id", Identity, "--admin-unit", "x")]
+    [InlineData("--bogus", "1", "--tenant-wide")]
+    [InlineData("--principal-id", Identity)] // no scope chosen: never tenant-wide by default
+    [InlineData("--principal-id", Identity, "--dry-run")]
+    [InlineData("--principal-id", Identity, "--admin-unit", Unit, "--tenant-wide")]
+    public void BadArguments_Exit2_NothingSent(params string[] args)
     {
         FakeAz(granted: false);
 
-        var (exit, _, error) = flag == "--admin-unit" ? Run("--principal-id", Identity, flag, value) : Run(flag, value);
+        var (exit, _, error) = Run(args);
 
         Assert.Equal(2, exit);
         Assert.NotEmpty(error);

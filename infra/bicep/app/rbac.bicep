@@ -92,10 +92,18 @@ resource credentialsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   properties: { principalId: principalId, principalType: 'ServicePrincipal', roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser) }
 }
 
+// A role assignment names its role by the subscription-level id ("/subscriptions/{guid}/providers/
+// Microsoft.Authorization/roleDefinitions/{id}", Role Definitions - Get By Id,
+// https://learn.microsoft.com/rest/api/authorization/role-definitions/get-by-id); the role's own .id, deployed from this
+// resource group, would carry the group's path. The assignment's name keeps its first form, so a redeploy finds it.
 resource credentialWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(credentialsVault.id, principalId, credentialWriterRole.id)
   scope: credentialsVault
-  properties: { principalId: principalId, principalType: 'ServicePrincipal', roleDefinitionId: credentialWriterRole.id }
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', credentialWriterRole.name)
+  }
 }
 
 resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
