@@ -82,9 +82,13 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Who <see cref="Http"/> is: a helpdesk member holding every app role.</summary>
     public const string Caller = "helpdesk@local";
 
-    /// <summary>A token from the host's own issuer (its key in the data directory), as <c>approvals-local token</c> prints.</summary>
-    public string Token(string email, IEnumerable<string> roles) =>
-        Local.Identity.LocalIssuer.Open(DataDirectory).Mint(email, roles, TimeSpan.FromHours(4), DateTimeOffset.UtcNow);
+    /// <summary>A token from the host's own issuer (its key in the data directory), as <c>approvals-local token</c> prints.
+    /// Whoever it is for is made a person of the local directory first, as an API caller in Azure is a person of the tenant.</summary>
+    public string Token(string email, IEnumerable<string> roles)
+    {
+        Local.Actions.FileUserDirectory.EnsurePerson(DataDirectory, email);
+        return Local.Identity.LocalIssuer.Open(DataDirectory).Mint(email, roles, TimeSpan.FromHours(4), DateTimeOffset.UtcNow);
+    }
 
     /// <summary>The CLI's environment against this host: its data directory, and a requester's token in APPROVALS_TOKEN.</summary>
     public Dictionary<string, string> CliEnvironment(string requester = "requester@local") =>
