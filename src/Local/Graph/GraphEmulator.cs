@@ -159,7 +159,9 @@ public sealed class GraphEmulator(FileUserDirectory people, FileGroups membershi
 
         var memberId = Uri.UnescapeDataString(uri.Segments[^1].TrimEnd('/'));
         CheckWritable(group);
-        var person = Find(memberId);
+        // A directory object is named by its object id only (a user principal name here is an object that does not exist):
+        // resolving a sign-in name would add one id and later fail to remove another.
+        var person = people.People().TryGetValue(memberId, out var found) ? found : throw GraphRefusalException.NotFound(memberId);
         if (!memberships.TryChange(group.Id, person.Id, FileGroups.Added))
         {
             throw GraphRefusalException.BadRequest("One or more added object references already exist for the following modified properties: 'members'.");
