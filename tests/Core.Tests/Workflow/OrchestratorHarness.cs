@@ -29,6 +29,7 @@ public sealed class OrchestratorHarness
         Context.SetupGet(c => c.InstanceId).Returns("reset-password-123-0123456789abcdef");
         Context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Now);
         Context.SetupGet(c => c.IsReplaying).Returns(false);
+        Context.SetupGet(c => c.Version).Returns(WorkflowVersions.Current);
         Context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(CustomStatuses.Add);
         Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
             .Returns<DateTime, CancellationToken>((fireAt, token) =>
