@@ -22,7 +22,8 @@ public sealed class OrchestratorHarness
     public object? ContinuedWith { get; private set; }
 
     public static ApprovalInput Input(int deadlineSeconds = 3600, int pollInitial = 2, int pollMax = 60) =>
-        new("reset-password", "123", "to recover account", deadlineSeconds, pollInitial, pollMax, "hash", DateTimeOffset.UnixEpoch);
+        new("reset-password", "123", "to recover account", deadlineSeconds, pollInitial, pollMax, "hash", DateTimeOffset.UnixEpoch,
+            RequestedBy: new Identity.Requester("helpdesk-oid", "helpdesk@acme.test", "Helpdesk"), Target: new TargetUser("123", "Sam Quickstart", ["sam@acme.test"]));
 
     public OrchestratorHarness()
     {
