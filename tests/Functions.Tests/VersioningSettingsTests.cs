@@ -20,6 +20,23 @@ public sealed class VersioningSettingsTests
     }
 
     [Fact]
+    public void DeployGuide_WaitingInstancesQuery_SameFilterAndColumnsAsTheTestedCommand()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "Approvals.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var guide = File.ReadAllText(Path.Combine(dir.FullName, "docs", "DEPLOY.md"));
+
+        Assert.Contains($"--filter \"{Local.Cli.VersionsCommand.WaitingFilter}\"", guide, StringComparison.Ordinal);
+        Assert.Contains("--select " + string.Join(' ', Local.Cli.VersionsCommand.Columns), guide, StringComparison.Ordinal);
+        Assert.Contains("--table-name <TASKHUB_NAME>Instances", guide, StringComparison.Ordinal);
+        Assert.Equal("approvalsInstances", Local.Cli.VersionsCommand.InstancesTable("approvals"));
+    }
+
+    [Fact]
     public void HostJson_Versioning_SameAsTheLocalWorker()
     {
         var durable = DurableTask();
