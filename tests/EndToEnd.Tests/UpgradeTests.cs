@@ -62,7 +62,7 @@ public sealed class UpgradeTests(ITestOutputHelper output)
             }
 
             Assert.Equal(HttpStatusCode.OK, await driver.ClaimAsync(petition, "access/approve"));
-            Assert.True(await MarkerAsync(data, "indent-held.GET*"), "the old build never read the granted petition\n" + old.Output);
+            Assert.True(await CrashTests.MarkerAsync(data, "indent-held.GET*"), "the old build never read the granted petition\n" + old.Output);
             Assert.Equal(0, driver.Resets("upggrant"));
             old.Kill();
         }
@@ -132,23 +132,6 @@ public sealed class UpgradeTests(ITestOutputHelper output)
         using var started = await host.Http.PostAsJsonAsync("api/access-requests", new { resource = "Production", reason = "to debug production", durationSeconds = AccessSeconds });
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         return JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-    }
-
-    static async Task<bool> MarkerAsync(string data, string pattern)
-    {
-        var directory = Path.Combine(data, FaultPoints.Directory);
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < until)
-        {
-            if (Directory.Exists(directory) && Directory.GetFiles(directory, pattern).Length > 0)
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return false;
     }
 
     /// <summary>The local host built at <paramref name="commit"/> (scripts/build-commit.sh: once per commit, then reused).</summary>

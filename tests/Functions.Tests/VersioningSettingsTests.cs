@@ -9,26 +9,14 @@ public sealed class VersioningSettingsTests
 {
     static JsonElement DurableTask()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Approvals.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir!.FullName, "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsMetadataTests.RepoRoot(), "host.json")), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         return host.RootElement.GetProperty("extensions").GetProperty("durableTask").Clone();
     }
 
     [Fact]
     public void DeployGuide_WaitingInstancesQuery_SameFilterAndColumnsAsTheTestedCommand()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "Approvals.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var guide = File.ReadAllText(Path.Combine(dir.FullName, "docs", "DEPLOY.md"));
+        var guide = File.ReadAllText(Path.Combine(FunctionsMetadataTests.RepoRoot(), "docs", "DEPLOY.md"));
 
         Assert.Contains($"--filter \"{Local.Cli.VersionsCommand.WaitingFilter}\"", guide, StringComparison.Ordinal);
         Assert.Contains("--select " + string.Join(' ', Local.Cli.VersionsCommand.Columns), guide, StringComparison.Ordinal);
