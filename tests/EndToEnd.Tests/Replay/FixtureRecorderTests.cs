@@ -112,6 +112,10 @@ public sealed class FixtureRecorderTests(ITestOutputHelper output)
         Assert.Contains(ReplayFixture.BetweenGrantAndAction, PointsOf("access-timer"));
         Assert.Contains(ReplayFixture.AccessActive, PointsOf("access-timer"));
         output.WriteLine($"{fixtures.Count} fixtures from {recordedFrom} written to {outDirectory}");
+        if (Environment.GetEnvironmentVariable(OutVariable) is not { Length: > 0 })
+        {
+            Directory.Delete(outDirectory, recursive: true); // a self-check: nothing to keep
+        }
     }
 
     static async Task<Run> ResetApprovedAsync(ReliabilityDriver driver, List<string> secrets)
