@@ -46,12 +46,13 @@ public sealed class FixtureRecorderTests(ITestOutputHelper output)
         };
 
         var secrets = new List<string> { TestSettings.Token, TestSettings.Token.Split('.')[2], TestSettings.WebhookSecret };
-        List<Run> runs;
+        using var stored = new StoredHistory(taskHub);
+        var fixtures = new List<ReplayFixture>();
         await using (var host = await HostProcess.StartBuildAsync(hostDll, data, env))
         {
             secrets.Add(host.Http.DefaultRequestHeaders.Authorization!.Parameter!);
             var driver = new ReliabilityDriver(host);
-            runs = [.. await Task.WhenAll(
+            List<Run> runs = [.. await Task.WhenAll(
                 ResetApprovedAsync(driver, secrets),
                 ResetAsync(driver, "reset-denied", "a password reset, denied in Indent", "denied", async (id, petition) => await driver.ClaimAsync(petition, "access/deny")),
                 ResetAsync(driver, "reset-cancelled", "a password reset, cancelled by its requester while waiting", "cancelled", async (id, _) => await CancelAsync(host, id)),
@@ -60,29 +61,30 @@ public sealed class FixtureRecorderTests(ITestOutputHelper output)
                 AccessAsync(driver, "access-timer", "time-boxed access for 3 s, approved, ended by its timer", 3, null),
                 AccessAsync(driver, "access-revoked", "time-boxed access, approved, then revoked in Indent", 600, async (id, petition) => await driver.ClaimAsync(petition, "access/revoke")),
                 AccessAsync(driver, "access-cancelled", "time-boxed access, approved, then ended early by its requester", 600, async (id, _) => await CancelAsync(host, id)))];
+
+            // The reveal of the approved reset's password: its own small instance, run by this host.
+            var approved = runs.Single(r => r.Scenario == "reset-approved");
+            runs.Add(new Run("reset-approved-reveal", "the one reveal of the approved reset's temporary password, and its destruction", "CredentialRevealOrchestrator", approved.Id + "-credential", "revealed"));
+
+            // Read while the host still runs: an instance it has not finished yet (the reveal) finishes meanwhile.
+            foreach (var run in runs)
+            {
+                var events = await stored.ReadFinishedAsync(run.Id, TimeSpan.FromSeconds(90));
+                var final = events.LastOrDefault(e => e.Type == "ExecutionCompleted");
+                Assert.True(final is not null, $"{run.Scenario} ({run.Id}): the stored history did not end within 90 s ({events.Count} events)");
+                if (run.Expected.Length > 0)
+                {
+                    Assert.Contains($"\"{run.Expected}\"", final.Result, StringComparison.OrdinalIgnoreCase);
+                }
+
+                var started = events.First(e => e.Type == "ExecutionStarted");
+                fixtures.Add(new ReplayFixture(run.Scenario, run.Description, recordedFrom, "Azure Storage (Azurite, DurableTask.AzureStorage)", DateTimeOffset.UtcNow, run.Orchestrator, started.Version ?? "", run.Id, events));
+            }
+
             secrets.AddRange(LocalSecretValues(data));
         }
 
-        // The reveal of the approved reset's password: its own small instance.
-        var approved = runs.Single(r => r.Scenario == "reset-approved");
-        runs.Add(new Run("reset-approved-reveal", "the one reveal of the approved reset's temporary password, and its destruction", "CredentialRevealOrchestrator", approved.Id + "-credential", "revealed"));
-
         Directory.CreateDirectory(outDirectory);
-        using var stored = new StoredHistory(taskHub);
-        var fixtures = new List<ReplayFixture>();
-        foreach (var run in runs)
-        {
-            var events = await stored.ReadFinishedAsync(run.Id, TimeSpan.FromSeconds(30));
-            var started = events.First(e => e.Type == "ExecutionStarted");
-            var fixture = new ReplayFixture(run.Scenario, run.Description, recordedFrom, "Azure Storage (Azurite, DurableTask.AzureStorage)", DateTimeOffset.UtcNow, run.Orchestrator, started.Version ?? "", run.Id, events);
-            fixtures.Add(fixture);
-            var final = events.LastOrDefault(e => e.Type == "ExecutionCompleted");
-            Assert.True(final is not null, $"{run.Scenario}: the stored history never ended");
-            if (run.Expected.Length > 0)
-            {
-                Assert.Contains($"\"{run.Expected}\"", final.Result, StringComparison.OrdinalIgnoreCase);
-            }
-        }
 
         // Nothing secret in what is kept: the tokens, the webhook secret, the seal key, the password handed out.
         var texts = fixtures.Select(f => f.ToJson()).ToList();
