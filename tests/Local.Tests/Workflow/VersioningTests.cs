@@ -53,6 +53,35 @@ public sealed class VersioningTests
 
     [Theory]
     [MemberData(nameof(Engines))]
+    public async Task ContinueAsNew_AnyEngine_KeepsTheVersion(string engine)
+    {
+        // A long wait continues as new after MaxWaitsPerExecution waits; webhook hints are waits too, so a burst of them
+        // gets there in seconds instead of days.
+        await using var host = await StartAsync(engine);
+        var id = await host.StartResetAsync("u" + Guid.NewGuid().ToString("N")[..10]);
+        var waiting = await host.WaitForPetitionAsync(id);
+        for (var i = 0; i <= ApprovalOrchestrator.MaxWaitsPerExecution; i++)
+        {
+            await host.Durable.RaiseEventAsync(id, ApprovalEvents.IndentDecision, new IndentDecision(waiting.Petition!, "access/request", "hint-" + i, null));
+        }
+
+        var until = DateTime.UtcNow.AddSeconds(60);
+        ApprovalInput? input = null;
+        while (DateTime.UtcNow < until && input?.Continued is null)
+        {
+            await Task.Delay(100);
+            input = (await host.Durable.GetInstanceAsync(id, getInputsAndOutputs: true))?.ReadInputAs<ApprovalInput>();
+        }
+
+        Assert.NotNull(input?.Continued); // a new execution began
+        var history = await host.Http.GetStringAsync($"api/approvals/{id}/history");
+        Assert.Contains("\"version " + WorkflowVersions.Current + "\"", history, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"version unversioned\"", history, StringComparison.Ordinal);
+        await host.Durable.TerminateInstanceAsync(id);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
     public async Task NewerVersion_AnyEngine_IsNotRunByThisWorker(string engine)
     {
         await using var host = await StartAsync(engine, autoApprove: 0.2);
