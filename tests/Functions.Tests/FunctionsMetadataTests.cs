@@ -8,7 +8,7 @@ namespace Approvals.Functions.Tests;
 /// <summary>The Functions host cannot run here, so the bindings are checked from what the build generates.</summary>
 public sealed class FunctionsMetadataTests
 {
-    static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Approvals.sln")))

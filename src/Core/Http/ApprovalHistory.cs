@@ -36,7 +36,7 @@ public static class DurableAudit
         ArgumentNullException.ThrowIfNull(e);
         var (name, detail) = e switch
         {
-            DurableTask.Core.History.ExecutionStartedEvent s => (s.Name, null),
+            DurableTask.Core.History.ExecutionStartedEvent s => (s.Name, "version " + Workflow.WorkflowVersions.Describe(s.Version)),
             DurableTask.Core.History.TaskScheduledEvent s => (s.Name, null),
             DurableTask.Core.History.TaskCompletedEvent c => ((string?)null, $"task {c.TaskScheduledId} completed"),
             DurableTask.Core.History.TaskFailedEvent f => (null, $"task {f.TaskScheduledId} failed: {f.FailureDetails?.ErrorType}"),

@@ -145,7 +145,7 @@ public sealed partial class ApprovalsApi(
     {
         try
         {
-            await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId).WithDedupeStatuses(AllStatuses), cancellationToken);
+            await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new Microsoft.DurableTask.StartOrchestrationOptions(instanceId) { Version = WorkflowVersions.Current }.WithDedupeStatuses(AllStatuses), cancellationToken);
             Telemetry.ApprovalsTelemetry.Started.Add(1);
             return null;
         }
@@ -504,7 +504,7 @@ public sealed partial class ApprovalsApi(
         {
             var input = new CredentialRevealInput(id, PasswordResetService.CredentialName(id), outcome, by, timeProvider.GetUtcNow());
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(CredentialRevealOrchestrator), input,
-                new Microsoft.DurableTask.StartOrchestrationOptions(CredentialRevealOrchestrator.InstanceIdFor(id)).WithDedupeStatuses(AllStatuses), cancellationToken);
+                new Microsoft.DurableTask.StartOrchestrationOptions(CredentialRevealOrchestrator.InstanceIdFor(id)) { Version = WorkflowVersions.Current }.WithDedupeStatuses(AllStatuses), cancellationToken);
             return true;
         }
         catch (Exception e) when (IsAlreadyExists(e))

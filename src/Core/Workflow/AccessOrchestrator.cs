@@ -30,6 +30,7 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        WorkflowVersions.Require(context);
         if (input.Access is null || input.RequestedBy is null)
         {
             throw new ArgumentException("An access request names the resource, its group and the requester.", nameof(input));

@@ -42,6 +42,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        WorkflowVersions.Require(context);
         return await new ResetRun(context, input).ExecuteAsync();
     }
 

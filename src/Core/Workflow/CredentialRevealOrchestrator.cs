@@ -19,6 +19,7 @@ public sealed class CredentialRevealOrchestrator : TaskOrchestrator<CredentialRe
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        WorkflowVersions.Require(context);
         var destroyed = await context.CallActivityAsync<bool>(nameof(DestroyCredentialActivity), input.CredentialName, DestroyRetry);
         return new CredentialRevealResult(input.Outcome, input.By, input.At, destroyed);
     }

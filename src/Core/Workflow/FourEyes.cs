@@ -4,8 +4,7 @@ namespace Approvals.Core.Workflow;
 /// by the user whose password it is, is never acted on.</summary>
 public static class FourEyes
 {
-    /// <summary>Why the grant in <paramref name="snapshot"/> may not be used; <c>null</c> when someone else approved.
-    /// Approvals started before requesters were known (no requester, no target) are not judged.</summary>
+    /// <summary>Why the grant in <paramref name="snapshot"/> may not be used; <c>null</c> when someone else approved.</summary>
     public static string? Refusal(ApprovalInput input, PetitionSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -18,7 +17,9 @@ public static class FourEyes
         ArgumentNullException.ThrowIfNull(snapshot);
         if (requestedBy is null && target is null)
         {
-            return null;
+            // Started by a build that did not yet record who asked and for whom (the input has neither): nobody can show
+            // the approver is someone else, so the grant is refused rather than used unjudged after an upgrade.
+            return "four eyes: this approval was started before requester and target were recorded, so the grant cannot be shown to be someone else's; ask again";
         }
 
         var approver = snapshot.ApprovedBy ?? snapshot.DecidedBy;

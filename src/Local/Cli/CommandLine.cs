@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Cli;
 
-/// <summary><c>approvals-local serve</c>, <c>reset-password</c>, <c>token</c> and <c>users</c>.</summary>
+/// <summary><c>approvals-local serve</c>, <c>reset-password</c>, <c>access</c>, <c>token</c>, <c>users</c> and <c>versions</c>.</summary>
 public static class CommandLine
 {
     /// <summary>Seconds after which <c>--auto-approve</c> approves when no value is given.</summary>
@@ -107,6 +107,7 @@ public static class CommandLine
         root.Add(AccessCommands.Access(new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
         root.Add(IdentityCommands.Token(dataDir, output, error));
         root.Add(IdentityCommands.Users(dataDir, output, error));
+        root.Add(VersionsCommand.Create(output, error));
 
         return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }

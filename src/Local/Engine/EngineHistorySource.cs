@@ -51,7 +51,11 @@ public sealed class EngineHistorySource(DurableEngine engine) : IApprovalHistory
             var timestamp = e.TryGetProperty("Timestamp", out var ts) && ts.TryGetDateTimeOffset(out var at) ? at : DateTimeOffset.MinValue;
             var name = e.TryGetProperty("Name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
             string? detail = null;
-            if (e.TryGetProperty("FireAt", out var fire) && fire.ValueKind == JsonValueKind.String)
+            if (type == nameof(EventType.ExecutionStarted))
+            {
+                detail = "version " + Core.Workflow.WorkflowVersions.Describe(e.TryGetProperty("Version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null);
+            }
+            else if (e.TryGetProperty("FireAt", out var fire) && fire.ValueKind == JsonValueKind.String)
             {
                 detail = "fires at " + fire.GetString();
             }

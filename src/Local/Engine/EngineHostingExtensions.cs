@@ -32,6 +32,9 @@ public static class EngineHostingExtensions
                 o.Concurrency.MaximumConcurrentOrchestrationWorkItems = 1000;
                 o.Concurrency.MaximumConcurrentActivityWorkItems = 1000;
             });
+            // Orchestration versions as host.json sets them for the Functions app: this worker runs instances of its
+            // version or older and leaves newer ones in the task hub for a newer worker (WorkflowVersions).
+            worker.UseVersioning(WorkflowVersions.WorkerOptions());
             worker.AddTasks(tasks => tasks.AddApprovalsTasks());
         });
         builder.Services.AddDurableTaskClient(client =>
@@ -39,6 +42,7 @@ public static class EngineHostingExtensions
             client.Services.AddOptions<Microsoft.DurableTask.Client.Grpc.GrpcDurableTaskClientOptions>(client.Name)
                 .Configure<DurableEngine>((grpc, engine) => grpc.Channel = engine.Channel);
             client.UseGrpc();
+            client.UseDefaultVersion(WorkflowVersions.Current);
             client.RegisterDirectly();
         });
         return builder;

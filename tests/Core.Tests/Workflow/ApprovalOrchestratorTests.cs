@@ -118,7 +118,7 @@ public sealed class ApprovalOrchestratorTests
     public async Task RunAsync_GrantedJustAtDeadline_StillActs()
     {
         var h = new OrchestratorHarness();
-        h.Reads.Enqueue(() => Snapshot("granted"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         var run = h.Start();
 
         h.FireDeadline();
@@ -149,7 +149,7 @@ public sealed class ApprovalOrchestratorTests
     {
         var h = new OrchestratorHarness();
         h.Reads.Enqueue(() => throw Failure(nameof(GetPetitionActivity)));
-        h.Reads.Enqueue(() => Snapshot("granted"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         var run = h.Start();
 
         h.FirePoll();
@@ -184,7 +184,7 @@ public sealed class ApprovalOrchestratorTests
         var h = new OrchestratorHarness { ResetPassword = () => throw Failure(nameof(ResetPasswordActivity), "Graph 500") };
         for (var i = 0; i < ApprovalOrchestrator.ActionAttempts; i++)
         {
-            h.Reads.Enqueue(() => Snapshot("granted"));
+            h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         }
 
         var run = h.Start();
@@ -206,7 +206,7 @@ public sealed class ApprovalOrchestratorTests
     public async Task RunAsync_RevokedWhileTheActionIsRetried_EndsDenied_NoFurtherAttempt()
     {
         var h = new OrchestratorHarness { ResetPassword = () => throw Failure(nameof(ResetPasswordActivity), "Graph 503") };
-        h.Reads.Enqueue(() => Snapshot("granted"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         h.Reads.Enqueue(() => Snapshot("revoked", "mary@acme.test"));
         var run = h.Start();
 
@@ -292,6 +292,23 @@ public sealed class ApprovalOrchestratorTests
     }
 
     [Fact]
+    public async Task RunAsync_StartedBeforeRequesterAndTargetWereRecorded_GrantRefused_NoReset()
+    {
+        // An instance of a build that recorded neither (its input has no RequestedBy, no Target), decided after an upgrade.
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
+        var run = h.Start(OrchestratorHarness.Input() with { RequestedBy = null, Target = null });
+
+        h.Webhook();
+        var result = await run;
+
+        Assert.Equal(ApprovalStatuses.Denied, result.Status);
+        Assert.Contains("four eyes", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, h.Resets);
+        Assert.True(((ClosePetitionInput)h.Calls.Single(c => c.Name == nameof(ClosePetitionActivity)).Input!).RevokeGrant);
+    }
+
+    [Fact]
     public async Task RunAsync_PollBacksOffFromInitialToCap_AndReusesOneWebhookWait()
     {
         var h = new OrchestratorHarness();
@@ -347,7 +364,7 @@ public sealed class ApprovalOrchestratorTests
         var h = new OrchestratorHarness();
         h.Reads.Enqueue(() => Snapshot("open"));
         h.Reads.Enqueue(() => Snapshot("open"));
-        h.Reads.Enqueue(() => Snapshot("granted"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         var run = h.Start();
 
         h.Webhook("access/approve");
@@ -368,7 +385,7 @@ public sealed class ApprovalOrchestratorTests
     {
         var h = new OrchestratorHarness();
         h.Reads.Enqueue(() => Snapshot("open"));
-        h.Reads.Enqueue(() => Snapshot("granted"));
+        h.Reads.Enqueue(() => Snapshot("granted", "mary@acme.test"));
         var run = h.Start();
         var pollsBefore = h.Timers.Count;
 

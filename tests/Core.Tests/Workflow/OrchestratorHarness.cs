@@ -22,13 +22,15 @@ public sealed class OrchestratorHarness
     public object? ContinuedWith { get; private set; }
 
     public static ApprovalInput Input(int deadlineSeconds = 3600, int pollInitial = 2, int pollMax = 60) =>
-        new("reset-password", "123", "to recover account", deadlineSeconds, pollInitial, pollMax, "hash", DateTimeOffset.UnixEpoch);
+        new("reset-password", "123", "to recover account", deadlineSeconds, pollInitial, pollMax, "hash", DateTimeOffset.UnixEpoch,
+            RequestedBy: new Identity.Requester("helpdesk-oid", "helpdesk@acme.test", "Helpdesk"), Target: new TargetUser("123", "Sam Quickstart", ["sam@acme.test"]));
 
     public OrchestratorHarness()
     {
         Context.SetupGet(c => c.InstanceId).Returns("reset-password-123-0123456789abcdef");
         Context.SetupGet(c => c.CurrentUtcDateTime).Returns(() => Now);
         Context.SetupGet(c => c.IsReplaying).Returns(false);
+        Context.SetupGet(c => c.Version).Returns(WorkflowVersions.Current);
         Context.Setup(c => c.SetCustomStatus(It.IsAny<object?>())).Callback<object?>(CustomStatuses.Add);
         Context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>()))
             .Returns<DateTime, CancellationToken>((fireAt, token) =>

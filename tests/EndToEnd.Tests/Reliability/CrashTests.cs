@@ -144,7 +144,7 @@ public sealed class CrashTests(ITestOutputHelper output)
     }
 
     /// <summary>Waits, bounded, for a marker file matching <paramref name="pattern"/>.</summary>
-    static async Task<bool> MarkerAsync(string dataOrMarkerDirectory, string pattern)
+    internal static async Task<bool> MarkerAsync(string dataOrMarkerDirectory, string pattern)
     {
         var directory = Path.GetFileName(dataOrMarkerDirectory) == FaultPoints.Directory ? dataOrMarkerDirectory : Path.Combine(dataOrMarkerDirectory, FaultPoints.Directory);
         var until = DateTime.UtcNow + MarkerBound;

@@ -113,11 +113,15 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<HostProcess> StartAsync(string dataDirectory, Dictionary<string, string>? extraEnvironment = null, int? port = null, params string[] extraArgs)
+    public static Task<HostProcess> StartAsync(string dataDirectory, Dictionary<string, string>? extraEnvironment = null, int? port = null, params string[] extraArgs) =>
+        StartBuildAsync(Repo.HostDll, dataDirectory, extraEnvironment, port, extraArgs);
+
+    /// <summary>Starts the host built at <paramref name="hostDll"/> (another commit's build, for upgrade tests).</summary>
+    public static async Task<HostProcess> StartBuildAsync(string hostDll, string dataDirectory, Dictionary<string, string>? extraEnvironment = null, int? port = null, params string[] extraArgs)
     {
         var chosen = port ?? Repo.FreePort();
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Repo.HostDll, "serve", "--port", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
+        foreach (var arg in new[] { hostDll, "serve", "--port", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
