@@ -11,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Polly;
 using Approvals.Core.Settings;
 
 namespace Approvals.Core;
@@ -82,7 +83,16 @@ public static class ApprovalsServiceCollectionExtensions
     public static IServiceCollection AddEntraDirectory(this IServiceCollection services, Uri graphBaseUrl)
     {
         ArgumentNullException.ThrowIfNull(graphBaseUrl);
-        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
+        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
+        {
+            // A password PATCH is retried here only when Graph refused it before doing anything (429 throttling, 503
+            // unavailable — https://learn.microsoft.com/en-us/graph/throttling); after a timeout or another failure it
+            // may have landed, and the reset's own retry decides from lastPasswordChangeDateTime instead of writing again.
+            var standard = o.Retry.ShouldHandle;
+            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage()?.Method is { } method && method != HttpMethod.Get && method != HttpMethod.Head
+                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
+                : standard(args);
+        });
         services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
         return services;
     }

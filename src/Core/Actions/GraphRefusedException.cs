@@ -16,8 +16,8 @@ public sealed class GraphRefusedException(string message, HttpStatusCode status,
     public string? GraphMessage { get; } = graphMessage;
 
     /// <summary>Reads a non-success response into a refusal: "Microsoft Graph refused to {what} (HTTP 400
-    /// Request_BadRequest: …)". Graph's message is kept only if it does not contain <paramref name="secret"/> (a password
-    /// being set), and cut to 300 characters.</summary>
+    /// Request_BadRequest: …)". For a call that sent <paramref name="secret"/> (a password being set) only the code is
+    /// kept, never Graph's message; otherwise the message, cut to 300 characters.</summary>
     public static async Task<GraphRefusedException> ReadAsync(HttpResponseMessage response, string what, string? secret = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -37,9 +37,11 @@ public sealed class GraphRefusedException(string message, HttpStatusCode status,
             // not Graph's error body (a proxy's page): the status alone is what we know
         }
 
-        if (!string.IsNullOrEmpty(secret) && message?.Contains(secret, StringComparison.Ordinal) == true)
+        if (!string.IsNullOrEmpty(secret))
         {
-            message = "(message withheld: it quoted the value sent)";
+            // A call that sent a secret keeps only Graph's code: its message could quote the value in any form
+            // (case, encoding, a part of it), and no check on the text can rule that out.
+            message = null;
         }
         else if (message is { Length: > 300 })
         {

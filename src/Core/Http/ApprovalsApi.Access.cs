@@ -107,9 +107,11 @@ public sealed partial class ApprovalsApi
                 ? Problem(StatusCodes.Status409Conflict, "Already a member", $"{caller.Email} is already a member of group {groupId} ({resourceName}): there is nothing to grant, and a time-boxed grant would end by removing access it did not give. Nothing was started.")
                 : null;
         }
-        catch (PermanentActivityFailureException e) when (e.InnerException is Actions.GraphRefusedException { StatusCode: System.Net.HttpStatusCode.NotFound })
+        catch (PermanentActivityFailureException e) when (e.InnerException is Actions.GraphRefusedException { StatusCode: System.Net.HttpStatusCode.NotFound } missing
+            && missing.GraphMessage?.Contains($"'{caller.Id}'", StringComparison.OrdinalIgnoreCase) == true)
         {
-            // The group exists (it is configured) — Graph cannot find the caller: not a person of this directory.
+            // Graph names the object it cannot find: the caller — not a person of this directory. (A missing group
+            // falls through to the 503 below, with Graph's reason naming it.)
             return Problem(StatusCodes.Status403Forbidden, "Not a directory person", $"{caller.Email} (object id {caller.Id}) is not a user of this directory, so no membership can be granted to them; nothing was started.");
         }
         catch (Exception e) when (e is HttpRequestException or PermanentActivityFailureException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)

@@ -178,7 +178,8 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
     }
 
     /// <summary>True when <see cref="AttemptAsync"/> ended on a refusal the target system gave outright (a permanent
-    /// failure: it changed nothing), rather than on attempts that failed for reasons that may have left a change behind.</summary>
+    /// failure: it changed nothing) with no attempt before it, rather than after attempts that failed for reasons that
+    /// may have left a change behind.</summary>
     protected bool RefusedOutright { get; private set; }
 
     /// <summary>Runs <paramref name="act"/> with retries: the first attempt follows the verify read directly (one Indent
@@ -230,7 +231,8 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
             }
             catch (TaskFailedException e)
             {
-                RefusedOutright = true;
+                // Outright only if no earlier attempt failed in a way that may have left a change behind.
+                RefusedOutright = lastError is null;
                 return Finish(ApprovalStatuses.Failed, decidedBy, $"{what} failed: " + ApprovalOrchestrator.Describe(e));
             }
         }
