@@ -4,7 +4,8 @@ using Approvals.Local.Emulator;
 
 namespace Approvals.Local.Graph;
 
-/// <summary>One request the local Graph answered, as its own log records it: what the tests count from.</summary>
+/// <summary>One request the local Graph answered (<see cref="At"/>: when it arrived), as its own log records it: what the
+/// tests count from.</summary>
 public sealed record GraphRequest(DateTimeOffset At, string Method, string Path, int Status, string? Code = null);
 
 /// <summary>The local Microsoft Graph: the v1.0 calls this product makes, answered as Graph documents them (each
@@ -40,11 +41,13 @@ public sealed class GraphEmulator(FileUserDirectory people, FileGroups membershi
         }
     }
 
-    internal void Record(string method, string path, int status, string? code = null)
+    /// <summary>Logs a request answered; <paramref name="arrivedAt"/> is when it arrived (so the gap between a refused
+    /// request and its retry is what the client waited, whatever the handling took).</summary>
+    internal void Record(DateTimeOffset arrivedAt, string method, string path, int status, string? code = null)
     {
         lock (logGate)
         {
-            log.Add(new GraphRequest(time.GetUtcNow(), method, path, status, code));
+            log.Add(new GraphRequest(arrivedAt, method, path, status, code));
         }
     }
 

@@ -30,6 +30,7 @@ public static class GraphEndpoints
             var http = context.HttpContext;
             var graph = http.RequestServices.GetRequiredService<GraphEmulator>();
             var path = http.Request.Path.Value ?? "";
+            var arrivedAt = graph.Time.GetUtcNow();
             IResult result;
             try
             {
@@ -38,11 +39,11 @@ public static class GraphEndpoints
             catch (GraphRefusalException refusal)
             {
                 result = refusal.ToResult(http, graph.Time);
-                graph.Record(http.Request.Method, path, refusal.Status, refusal.Code);
+                graph.Record(arrivedAt, http.Request.Method, path, refusal.Status, refusal.Code);
                 return result;
             }
 
-            graph.Record(http.Request.Method, path, StatusOf(result));
+            graph.Record(arrivedAt, http.Request.Method, path, StatusOf(result));
             return result;
         });
 
