@@ -102,6 +102,7 @@ public static class LocalHost
         builder.Services.AddSingleton(_ => LocalIssuer.Open(dataDirectory));
         var app = builder.Build();
         app.MapApprovalsApi();
+        app.MapEngineInstances();
         if (ownIssuer)
         {
             app.MapLocalIssuer();
