@@ -132,7 +132,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
         sheet.Record("bad.instances", 0, instances.Count(i => i.Id != validId));
         sheet.Record("bad.petitions", 0, petitionsAfter - petitionsBefore);
         sheet.Record("bad.5xx", 0, log.Count(r => r.IsApi && r.Status >= 500));
-        sheet.Record("secrets.bad", 0, scan.Found.Count, scan.Read);
+        sheet.Record("secrets.bad", 0, scan.Found.Count, scan.Detail);
         sheet.AssertAllHeld();
         Assert.Equal("awaiting_approval", stillWaiting);
     }

@@ -8,9 +8,9 @@ using Azure.Storage.Queues;
 
 namespace Approvals.EndToEnd.Tests.Reliability;
 
-/// <summary>One place in the engine's raw record, named (<see cref="Where"/>) so a finding says where it was, with its
-/// text as stored.</summary>
-public sealed record StatePlace(string Where, string Text)
+/// <summary>One place a secret could be, named (<see cref="Where"/>: which instance, event, table, blob…) so a finding
+/// says where it was, of a kind (<see cref="Kind"/>: the same without the instance), with its text as stored.</summary>
+public sealed record StatePlace(string Kind, string Where, string Text)
 {
     /// <summary>An activity's output: a TaskCompleted history event (its Result).</summary>
     public bool IsActivityOutput => Where.Contains("TaskCompleted", StringComparison.Ordinal);
@@ -58,13 +58,13 @@ public sealed class EngineRecord(HostProcess host) : IDurableState
         foreach (var state in (await ListAsync()).EnumerateArray())
         {
             var id = IdOf(state);
-            places.Add(new($"engine: {id}: instance (input, output, custom status)", state.GetRawText()));
+            places.Add(new("engine instance (input, output, custom status)", $"engine: {id}: instance", state.GetRawText()));
             using var response = await host.Http.GetAsync($"{Route}/{Uri.EscapeDataString(id)}");
             using var record = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             foreach (var e in record.RootElement.GetProperty("historyEvents").EnumerateArray())
             {
                 var type = e.TryGetProperty("EventType", out var t) && t.ValueKind == JsonValueKind.Number ? ((DurableTask.Core.History.EventType)t.GetInt32()).ToString() : "event";
-                places.Add(new($"engine: {id}: history {type}", e.GetRawText()));
+                places.Add(new($"engine history {type}", $"engine: {id}: history {type}", e.GetRawText()));
             }
         }
 
@@ -92,7 +92,8 @@ public sealed class TaskHubRecord(string connectionString, string taskHub) : IDu
             {
                 var type = entity.TryGetValue("EventType", out var t) ? t?.ToString() : null;
                 var text = string.Join('\n', entity.Select(p => $"{p.Key}={(p.Value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : p.Value)}"));
-                places.Add(new($"task hub: table {table.Name}: {entity.PartitionKey}{(type is null ? "" : " " + type)}", text));
+                var kind = $"task hub table {table.Name[taskHub.Length..]}{(type is null ? "" : " " + type)}";
+                places.Add(new(kind, $"task hub: table {table.Name}: {entity.PartitionKey}{(type is null ? "" : " " + type)}", text));
             }
         }
 
@@ -103,7 +104,7 @@ public sealed class TaskHubRecord(string connectionString, string taskHub) : IDu
             await foreach (var blob in client.GetBlobsAsync())
             {
                 var content = (await client.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToArray();
-                places.Add(new($"task hub: blob {container.Name}/{blob.Name}", Text(content)));
+                places.Add(new($"task hub blob {container.Name[taskHub.Length..]}", $"task hub: blob {container.Name}/{blob.Name}", Text(content)));
             }
         }
 
@@ -112,7 +113,7 @@ public sealed class TaskHubRecord(string connectionString, string taskHub) : IDu
         {
             foreach (var message in (await queues.GetQueueClient(queue.Name).PeekMessagesAsync(maxMessages: 32)).Value)
             {
-                places.Add(new($"task hub: queue {queue.Name}", Text(message.Body.ToArray())));
+                places.Add(new($"task hub queue {queue.Name[taskHub.Length..]}", $"task hub: queue {queue.Name}", Text(message.Body.ToArray())));
             }
         }
 

@@ -108,7 +108,7 @@ public sealed class ForgedWebhookTests(ITestOutputHelper output)
         sheet.Record("forged.decided", 0, notCancelled);
         sheet.Record("forged.real", 1, driver.Resets(real.User));
         sheet.Record("forged.5xx", 0, log.Count(r => r.IsApi && r.Status >= 500));
-        sheet.Record("secrets.forged", 0, scan.Found.Count, scan.Read);
+        sheet.Record("secrets.forged", 0, scan.Found.Count, scan.Detail);
         sheet.AssertAllHeld();
     }
 

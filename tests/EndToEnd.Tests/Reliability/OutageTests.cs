@@ -53,7 +53,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         sheet.Record("outage.acted", 0, actedOnFailure);
         sheet.Record("outage.fired", planned, faultsFired);
         sheet.Record("outage.5xx", 0, RequestLog.ServerErrors(host.Output));
-        sheet.Record("secrets.outage", 0, scan.Found.Count, scan.Read);
+        sheet.Record("secrets.outage", 0, scan.Found.Count, scan.Detail);
         sheet.AssertAllHeld();
     }
 

@@ -148,8 +148,8 @@ public sealed class ReliabilityDriver(HostProcess host, IDurableState? state = n
 
         var places = new List<StatePlace>(await State.ReadAsync());
         var records = places.Count;
-        places.AddRange(Responses.Select((r, i) => new StatePlace($"API response {i}", r)));
-        places.AddRange(extraLogs.Append(host.Output).Select((l, i) => new StatePlace($"host log {i}", l)));
+        places.AddRange(Responses.Select((r, i) => new StatePlace("API response", $"API response {i}", r)));
+        places.AddRange(extraLogs.Append(host.Output).Select((l, i) => new StatePlace("host log", $"host log {i}", l)));
         var sought = secrets ?? Secrets();
         var found = places.Where(p => Local.Tests.Support.SecretScanner.Find(sought, [p.Text]).Count > 0).ToList();
         return new SecretScan(found, $"{records:N0} records of the engine, {Responses.Count:N0} API responses, {extraLogs.Length + 1} host logs");
@@ -159,4 +159,9 @@ public sealed class ReliabilityDriver(HostProcess host, IDurableState? state = n
 }
 
 /// <summary>What a secret scan found (the places, named) and what it read.</summary>
-public sealed record SecretScan(IReadOnlyList<StatePlace> Found, string Read);
+public sealed record SecretScan(IReadOnlyList<StatePlace> Found, string Read)
+{
+    /// <summary>What was read and, when something was found, the kinds of place it was found in, most first.</summary>
+    public string Detail => Found.Count == 0 ? Read
+        : Read + "; found in: " + string.Join(", ", Found.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} ×{g.Count()}"));
+}

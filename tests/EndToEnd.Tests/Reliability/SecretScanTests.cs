@@ -45,7 +45,7 @@ public sealed class SecretScanTests(ITestOutputHelper output)
         var scan = await driver.ScanForSecretsAsync([password.ToLowerInvariant()]);
         output.WriteLine($"{id} ended {ReliabilityDriver.StatusOf(view)}; found in: {string.Join("; ", scan.Found.Select(f => f.Where))}");
         var sheet = new FigureSheet(output);
-        sheet.Record(row, 1, scan.Found.Any(p => p.IsActivityOutput) ? 1 : 0, scan.Read);
+        sheet.Record(row, 1, scan.Found.Any(p => p.IsActivityOutput) ? 1 : 0, scan.Detail);
         sheet.AssertAllHeld();
     }
 
