@@ -11,6 +11,7 @@ var output = new Option<string?>("--output") { Description = "Write the markdown
 var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
 var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls, storage (repeatable)." };
 var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it). With it, a full storage measurement is recorded in bench/Approvals.Bench/storage-runs.jsonl." };
+var storageVerdict = new Option<bool>("--storage-verdict") { Description = "Measure nothing: the comparison of every run recorded in bench/Approvals.Bench/storage-runs.jsonl with the baseline, written to --output (with .storage-summary.md for the README)." };
 var srcCommit = new Option<string?>("--src-commit") { Description = "The commit of the last change under src/ before --commit, stamped with it (the scripts pass it)." };
 var set = new Option<string[]>("--set") { Description = "Storage scenario only: also measure the host with these settings, KEY=VALUE[,KEY=VALUE…] (repeatable: one variant each)." };
 var profile = new Option<string?>("--profile") { Description = "Only this: the in-memory webhook latency run at 50 concurrent (1,000 approvals; --profile-concurrency to change), with the host process's CPU sampled into this .nettrace file (read it with dotnet-trace report FILE topN); scripts/profile-host.sh runs it." };
@@ -25,6 +26,7 @@ root.Add(azuriteScale);
 root.Add(only);
 root.Add(commit);
 root.Add(srcCommit);
+root.Add(storageVerdict);
 root.SetAction(async parse =>
 {
     var which = parse.GetValue(engines)!;
@@ -54,6 +56,17 @@ root.SetAction(async parse =>
         variants.Add(settings);
     }
 
+    if (parse.GetValue(storageVerdict))
+    {
+        var (runsMd, verdictMd) = Bench.StorageVerdict(parse.GetValue(commit), parse.GetValue(srcCommit));
+        var target = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", "storage-runs.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+        await File.WriteAllTextAsync(target, runsMd);
+        await File.WriteAllTextAsync(Path.ChangeExtension(target, ".storage-summary.md"), verdictMd);
+        Console.WriteLine(runsMd);
+        return 0;
+    }
+
     if (parse.GetValue(profile) is { } tracePath)
     {
         var inFlight = parse.GetValue(profileConcurrency);
@@ -68,7 +81,11 @@ root.SetAction(async parse =>
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     await File.WriteAllTextAsync(path, report.Markdown);
     await File.WriteAllTextAsync(Path.ChangeExtension(path, ".summary.md"), report.Summary);
-    await File.WriteAllTextAsync(Path.ChangeExtension(path, ".storage-summary.md"), report.StorageSummary);
+    if (report.StorageRuns.Length > 0)
+    {
+        await File.WriteAllTextAsync(Path.ChangeExtension(path, ".storage-runs.md"), report.StorageRuns);
+        await File.WriteAllTextAsync(Path.ChangeExtension(path, ".storage-summary.md"), report.StorageSummary);
+    }
     if (report.FunctionalErrors.Count > 0)
     {
         Console.Error.WriteLine("FUNCTIONAL ERRORS:\n" + string.Join('\n', report.FunctionalErrors));
@@ -81,9 +98,10 @@ return await root.Parse(args).InvokeAsync();
 
 namespace Approvals.Bench
 {
-    /// <summary>The full report, a few headline rows for the README (and the storage comparison for its storage block),
-    /// and what failed functionally.</summary>
-    public sealed record Report(string Markdown, string Summary, string StorageSummary, List<string> FunctionalErrors);
+    /// <summary>The full report, a few headline rows for the README, the comparison of every recorded storage run with
+    /// the baseline (for its own block) and its verdict with this run's figures (README's storage block), and what
+    /// failed functionally.</summary>
+    public sealed record Report(string Markdown, string Summary, string StorageRuns, string StorageSummary, List<string> FunctionalErrors);
 
     public static class Bench
     {
@@ -247,7 +265,7 @@ namespace Approvals.Bench
 
             StorageWorkReport.Append(md, storage);
             StorageWorkReport.AppendPollingCaps(md, storage, Pickup.Results);
-            var storageSummary = "";
+            var (storageRuns, storageSummary) = ("", "");
             if (!smoke && storage.FirstOrDefault(r => r.Path == "as configured: (a) webhook fast path") is { } fastPath && StorageRuns.LedgerPath() is { } ledger)
             {
                 // Every full measurement of a commit is recorded before the comparison is computed: no run left out.
@@ -257,7 +275,7 @@ namespace Approvals.Bench
                 }
 
                 var runs = StorageRuns.Read(ledger);
-                StorageRuns.Append(md, runs);
+                storageRuns = RunsBlock(stamp, runs);
                 storageSummary = StorageSummary(stamp, storage, runs);
             }
 
@@ -317,7 +335,7 @@ namespace Approvals.Bench
                 md.AppendLine("**Functional errors:** " + string.Join("; ", errors));
             }
 
-            return new Report(md.ToString(), Summary(stamp, latency, throughput, waiting, verdicts, smoke), storageSummary, errors);
+            return new Report(md.ToString(), Summary(stamp, latency, throughput, waiting, verdicts, smoke), storageRuns, storageSummary, errors);
         }
 
         static double Calls(IReadOnlyDictionary<string, double> perApproval, string kind) => perApproval.TryGetValue(kind, out var n) ? n : 0;
@@ -379,14 +397,37 @@ namespace Approvals.Bench
             return md.ToString();
         }
 
+        /// <summary>The comparison of every recorded run with the baseline, stamped.</summary>
+        static string RunsBlock(string stamp, List<StorageRun> runs)
+        {
+            var md = new StringBuilder();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Computed {stamp}, from the {runs.Count} runs recorded in `bench/Approvals.Bench/storage-runs.jsonl` (this run's included when there was one).");
+            md.AppendLine();
+            StorageRuns.Append(md, runs);
+            return md.ToString();
+        }
+
+        /// <summary>Measures nothing: the comparison of every recorded run with the baseline, and the README's verdict.</summary>
+        public static (string Runs, string Summary) StorageVerdict(string? commit, string? srcCommit)
+        {
+            var stamp = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit ?? "(not given)"}{(srcCommit is null ? "" : $" (last change under src/: `{srcCommit}`)")}";
+            var runs = StorageRuns.LedgerPath() is { } ledger ? StorageRuns.Read(ledger) : [];
+            return (RunsBlock(stamp, runs), StorageSummary(stamp + ", no new measurement", [], runs));
+        }
+
         /// <summary>The README's storage block: the comparison with the baseline over every recorded run, and this
         /// run's per-approval figures.</summary>
         static string StorageSummary(string stamp, List<StorageWorkResult> storage, IReadOnlyList<StorageRun> runs)
         {
             var md = new StringBuilder();
-            md.AppendLine(CultureInfo.InvariantCulture, $"From `scripts/storage-work.sh`, {stamp}; full tables in docs/BENCHMARKS.md (\"What an approval costs on Azure Storage\").");
+            md.AppendLine(CultureInfo.InvariantCulture, $"From `scripts/storage-work.sh`, {stamp}; every recorded run{(storage.Count > 0 ? " and this run's full tables" : "")} in docs/BENCHMARKS.md (\"What an approval costs on Azure Storage\").");
             md.AppendLine();
             md.AppendLine(StorageRuns.Verdict(runs));
+            if (storage.Count == 0)
+            {
+                return md.ToString();
+            }
+
             md.AppendLine();
             md.AppendLine("| this run, as configured | storage requests | Functions executions | Indent calls |");
             md.AppendLine("|---|---:|---:|---:|");
