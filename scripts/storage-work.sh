@@ -18,7 +18,7 @@ block=storage
 source scripts/bench-prelude.sh
 bench=(dotnet bench/Approvals.Bench/bin/Release/net10.0/approvals-bench.dll --commit "$MEASURED_COMMIT" --src-commit "$MEASURED_SRC_COMMIT")
 if [[ $verdict_only -eq 1 ]]; then
-  "${bench[@]}" --storage-verdict --output "artifacts/bench/$block.storage-runs.md" >/dev/null
+  "${bench[@]}" --storage-verdict --output "artifacts/bench/$block.md" >/dev/null
 else
   "${bench[@]}" --engines azurite --only storage --output "artifacts/bench/$block.md" "$@"
   python3 scripts/publish_block.py docs/BENCHMARKS.md "$block" "artifacts/bench/$block.md"

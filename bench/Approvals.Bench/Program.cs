@@ -11,7 +11,7 @@ var output = new Option<string?>("--output") { Description = "Write the markdown
 var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
 var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls, storage (repeatable)." };
 var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it). With it, a full storage measurement is recorded in bench/Approvals.Bench/storage-runs.jsonl." };
-var storageVerdict = new Option<bool>("--storage-verdict") { Description = "Measure nothing: the comparison of every run recorded in bench/Approvals.Bench/storage-runs.jsonl with the baseline, written to --output (with .storage-summary.md for the README)." };
+var storageVerdict = new Option<bool>("--storage-verdict") { Description = "Measure nothing: the comparison of every run recorded in bench/Approvals.Bench/storage-runs.jsonl with the baseline, written beside --output as .storage-runs.md and .storage-summary.md (the README's), as a measuring run writes them." };
 var srcCommit = new Option<string?>("--src-commit") { Description = "The commit of the last change under src/ before --commit, stamped with it (the scripts pass it)." };
 var set = new Option<string[]>("--set") { Description = "Storage scenario only: also measure the host with these settings, KEY=VALUE[,KEY=VALUE…] (repeatable: one variant each)." };
 var profile = new Option<string?>("--profile") { Description = "Only this: the in-memory webhook latency run at 50 concurrent (1,000 approvals; --profile-concurrency to change), with the host process's CPU sampled into this .nettrace file (read it with dotnet-trace report FILE topN); scripts/profile-host.sh runs it." };
@@ -59,9 +59,9 @@ root.SetAction(async parse =>
     if (parse.GetValue(storageVerdict))
     {
         var (runsMd, verdictMd) = Bench.StorageVerdict(parse.GetValue(commit), parse.GetValue(srcCommit));
-        var target = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", "storage-runs.md");
+        var target = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", "storage.md");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
-        await File.WriteAllTextAsync(target, runsMd);
+        await File.WriteAllTextAsync(Path.ChangeExtension(target, ".storage-runs.md"), runsMd);
         await File.WriteAllTextAsync(Path.ChangeExtension(target, ".storage-summary.md"), verdictMd);
         Console.WriteLine(runsMd);
         return 0;
