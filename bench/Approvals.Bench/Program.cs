@@ -381,7 +381,7 @@ namespace Approvals.Bench
 
             foreach (var r in latency.Where(r => r.Path == "webhook" && r.Concurrency == 1))
             {
-                Row($"Indent calls per fast approval: look-up, create, verify ({Short(r.Engine)})", $"{F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")}", $"{Short(r.Engine)}, webhook, 1");
+                Row($"Indent calls per fast approval: look-up, create, verify ({Short(r.Engine)})", $"{F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")}", $"{Short(r.Engine)}, webhook, 1: Indent calls per approval");
             }
 
             foreach (var r in throughput)
