@@ -108,10 +108,12 @@ public sealed class HostProcess : IAsyncDisposable
         {
             if (process.HasExited || clock.Elapsed > TimeSpan.FromMinutes(1))
             {
-                var why = process.HasExited ? $"exited with {process.ExitCode}" : "not healthy within a minute";
+                // Read before the dispose: a disposed Process answers nothing about its process.
+                var exited = process.HasExited;
+                var why = exited ? $"exited with {process.ExitCode}" : "not healthy within a minute";
                 await host.DisposeAsync();
                 var message = $"the host process {why}: {string.Join(" | ", host.lastLines)}";
-                throw process.HasExited && host.portTaken
+                throw exited && host.portTaken
                     ? new PortTakenException(message)
                     : new InvalidOperationException(message);
             }

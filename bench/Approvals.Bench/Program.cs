@@ -10,7 +10,9 @@ var engines = new Option<string>("--engines") { Description = "memory, azurite o
 var output = new Option<string?>("--output") { Description = "Write the markdown report here too." };
 var azuriteScale = new Option<int>("--azurite-scale") { Description = "Approvals for the Azurite throughput and waiting runs.", DefaultValueFactory = _ => 1000 };
 var only = new Option<string[]>("--only") { Description = "Run only these scenarios: latency, throughput, waiting, calls, storage (repeatable)." };
-var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it)." };
+var commit = new Option<string?>("--commit") { Description = "The commit being measured, stamped on the report (scripts/bench.sh passes it). With it, a full storage measurement is recorded in bench/Approvals.Bench/storage-runs.jsonl." };
+var storageVerdict = new Option<bool>("--storage-verdict") { Description = "Measure nothing: the comparison of every run recorded in bench/Approvals.Bench/storage-runs.jsonl with the baseline, written beside --output as .storage-runs.md and .storage-summary.md (the README's), as a measuring run writes them." };
+var srcCommit = new Option<string?>("--src-commit") { Description = "The commit of the last change under src/ before --commit, stamped with it (the scripts pass it)." };
 var set = new Option<string[]>("--set") { Description = "Storage scenario only: also measure the host with these settings, KEY=VALUE[,KEY=VALUE…] (repeatable: one variant each)." };
 var profile = new Option<string?>("--profile") { Description = "Only this: the in-memory webhook latency run at 50 concurrent (1,000 approvals; --profile-concurrency to change), with the host process's CPU sampled into this .nettrace file (read it with dotnet-trace report FILE topN); scripts/profile-host.sh runs it." };
 root.Add(set);
@@ -23,6 +25,8 @@ root.Add(output);
 root.Add(azuriteScale);
 root.Add(only);
 root.Add(commit);
+root.Add(srcCommit);
+root.Add(storageVerdict);
 root.SetAction(async parse =>
 {
     var which = parse.GetValue(engines)!;
@@ -52,6 +56,17 @@ root.SetAction(async parse =>
         variants.Add(settings);
     }
 
+    if (parse.GetValue(storageVerdict))
+    {
+        var (runsMd, verdictMd) = Bench.StorageVerdict(parse.GetValue(commit), parse.GetValue(srcCommit));
+        var target = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", "storage.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+        await File.WriteAllTextAsync(Path.ChangeExtension(target, ".storage-runs.md"), runsMd);
+        await File.WriteAllTextAsync(Path.ChangeExtension(target, ".storage-summary.md"), verdictMd);
+        Console.WriteLine(runsMd);
+        return 0;
+    }
+
     if (parse.GetValue(profile) is { } tracePath)
     {
         var inFlight = parse.GetValue(profileConcurrency);
@@ -60,12 +75,17 @@ root.SetAction(async parse =>
         return r.Failures == 0 ? 0 : 2;
     }
 
-    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected, parse.GetValue(commit), variants);
+    var report = await Bench.RunAsync(parse.GetValue(smoke), which, parse.GetValue(azuriteScale), selected, parse.GetValue(commit), variants, parse.GetValue(srcCommit));
     Console.WriteLine(report.Markdown);
     var path = parse.GetValue(output) ?? Path.Combine("artifacts", "bench", parse.GetValue(smoke) ? "smoke.md" : "report.md");
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     await File.WriteAllTextAsync(path, report.Markdown);
     await File.WriteAllTextAsync(Path.ChangeExtension(path, ".summary.md"), report.Summary);
+    if (report.StorageRuns.Length > 0)
+    {
+        await File.WriteAllTextAsync(Path.ChangeExtension(path, ".storage-runs.md"), report.StorageRuns);
+        await File.WriteAllTextAsync(Path.ChangeExtension(path, ".storage-summary.md"), report.StorageSummary);
+    }
     if (report.FunctionalErrors.Count > 0)
     {
         Console.Error.WriteLine("FUNCTIONAL ERRORS:\n" + string.Join('\n', report.FunctionalErrors));
@@ -78,8 +98,10 @@ return await root.Parse(args).InvokeAsync();
 
 namespace Approvals.Bench
 {
-    /// <summary>The full report, a few headline rows for the README, and what failed functionally.</summary>
-    public sealed record Report(string Markdown, string Summary, List<string> FunctionalErrors);
+    /// <summary>The full report, a few headline rows for the README, the comparison of every recorded storage run with
+    /// the baseline (for its own block) and its verdict with this run's figures (README's storage block), and what
+    /// failed functionally.</summary>
+    public sealed record Report(string Markdown, string Summary, string StorageRuns, string StorageSummary, List<string> FunctionalErrors);
 
     public static class Bench
     {
@@ -103,12 +125,13 @@ namespace Approvals.Bench
             return $"{RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores ({cpu}), {F(memory, "0")} GiB, .NET {Environment.Version}";
         }
 
-        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null, string? commit = null, IReadOnlyList<Dictionary<string, string?>>? storageVariants = null)
+        public static async Task<Report> RunAsync(bool smoke, string engines, int azuriteScale, HashSet<string>? only = null, string? commit = null, IReadOnlyList<Dictionary<string, string?>>? storageVariants = null, string? srcCommit = null)
         {
             bool Run(string scenario) => only is null || only.Contains(scenario);
             var errors = new List<string>();
             var md = new StringBuilder();
-            var stamp = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit ?? "(not given)"}, on {Machine()}";
+            var at = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC";
+            var stamp = $"{at}, commit {commit ?? "(not given)"}{(srcCommit is null ? "" : $" (last change under src/: `{srcCommit}`)")}, on {Machine()}";
             md.AppendLine(CultureInfo.InvariantCulture, $"Run {stamp}; {(smoke ? "**smoke** (small counts)" : "full")} run; latency: the host alone in its own process (`approvals-local serve`) and this benchmark its client over HTTP; the other scenarios: host and benchmark in one process (in-memory engine: DurableTask in-process sidecar, dispatch cap 2,000, worker 1,000; Azurite: Azure Storage backend, 1 partition, cap 200, visibility timeout 5 min except in the storage-work section, which keeps the host's own 30 s).");
             md.AppendLine();
             var latency = new List<LatencyResult>();
@@ -242,6 +265,22 @@ namespace Approvals.Bench
 
             StorageWorkReport.Append(md, storage);
             StorageWorkReport.AppendPollingCaps(md, storage, Pickup.Results);
+            var (storageRuns, storageSummary) = ("", "");
+            if (!smoke && storage.FirstOrDefault(r => r.Path == "as configured: (a) webhook fast path") is { } fastPath && StorageRuns.LedgerPath() is { } ledger)
+            {
+                // Every full measurement of a commit is recorded before the comparison is computed: no run left out.
+                if (commit is not null)
+                {
+                    StorageRuns.Append(ledger, new StorageRun(commit, srcCommit, at, fastPath.StorageTotal, fastPath.Count, fastPath.Windows, Baseline: false, StorageRuns.Series, $"scripts run of {commit}"));
+                }
+
+                var runs = StorageRuns.Read(ledger);
+                storageRuns = RunsBlock(stamp, runs);
+                storageSummary = StorageSummary(stamp, storage, runs);
+            }
+
+            var verdicts = Targets.Judge(latency, throughput, waiting);
+            Targets.Append(md, verdicts);
             if (throughput.Count > 0)
             {
                 md.AppendLine("### Throughput");
@@ -266,7 +305,7 @@ namespace Approvals.Bench
                 md.AppendLine("|---|---:|---:|---:|---:|---:|");
                 foreach (var r in waiting)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Pending} | {F(r.WorkingSetMbBefore, "0")} → {F(r.WorkingSetMbAfter, "0")} | {F(r.ManagedMbBefore, "0")} → {F(r.ManagedMbAfter, "0")} | {F((r.WorkingSetMbAfter - r.WorkingSetMbBefore) * 1024 / r.Pending, "0.0")} | {F(r.IdleCpuPercent, "0.00")} over {F(r.IdleWindowSeconds, "0")} s |");
+                    md.AppendLine(CultureInfo.InvariantCulture, $"| {Short(r.Engine)} | {r.Pending} | {F(r.WorkingSetMbBefore, "0")} → {F(r.WorkingSetMbAfter, "0")} | {F(r.ManagedMbBefore, "0")} → {F(r.ManagedMbAfter, "0")} | {(r.WorkingSetMbAfter >= r.WorkingSetMbBefore ? F((r.WorkingSetMbAfter - r.WorkingSetMbBefore) * 1024 / r.Pending, "0.0") : "not measurable (fell)")} | {F(r.IdleCpuPercent, "0.00")} over {F(r.IdleWindowSeconds, "0")} s |");
                 }
 
                 md.AppendLine();
@@ -296,32 +335,39 @@ namespace Approvals.Bench
                 md.AppendLine("**Functional errors:** " + string.Join("; ", errors));
             }
 
-            return new Report(md.ToString(), Summary(stamp, latency, throughput, waiting, smoke), errors);
+            return new Report(md.ToString(), Summary(stamp, latency, throughput, waiting, verdicts, smoke), storageRuns, storageSummary, errors);
         }
 
         static double Calls(IReadOnlyDictionary<string, double> perApproval, string kind) => perApproval.TryGetValue(kind, out var n) ? n : 0;
 
-        /// <summary>The README's headline rows, from this run only.</summary>
-        static string Summary(string stamp, List<LatencyResult> latency, List<ThroughputResult> throughput, List<WaitingResult> waiting, bool smoke)
+        /// <summary>A working set's growth, signed; a fall is not a measurement of what the approvals cost.</summary>
+        internal static string Growth(WaitingResult r) => r.WorkingSetMbAfter >= r.WorkingSetMbBefore
+            ? $"+{F(r.WorkingSetMbAfter - r.WorkingSetMbBefore, "0")} MB"
+            : $"not measurable (the working set fell by {F(r.WorkingSetMbBefore - r.WorkingSetMbAfter, "0")} MB)";
+
+        /// <summary>The README's headline rows, from this run only, each with the targets judged on it.</summary>
+        static string Summary(string stamp, List<LatencyResult> latency, List<ThroughputResult> throughput, List<WaitingResult> waiting, List<Verdict> verdicts, bool smoke)
         {
             var md = new StringBuilder();
-            md.AppendLine(CultureInfo.InvariantCulture, $"From `scripts/bench.sh`, {stamp}{(smoke ? " (smoke counts)" : "")}; full tables in docs/BENCHMARKS.md.");
+            md.AppendLine(CultureInfo.InvariantCulture, $"From `scripts/bench.sh`, {stamp}{(smoke ? " (smoke counts)" : "")}; full tables in docs/BENCHMARKS.md. {Targets.Sentence(verdicts)}");
             md.AppendLine();
-            md.AppendLine("| what | figure |");
-            md.AppendLine("|---|---|");
-            foreach (var r in latency.Where(r => r.Engine.StartsWith("in memory", StringComparison.Ordinal) && r.Path == "webhook"))
+            md.AppendLine("| what | figure | targets judged on it |");
+            md.AppendLine("|---|---|---|");
+            void Row(string what, string figure, string row)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| signed decision webhook → password reset, {r.Concurrency} concurrent (in-memory engine) | p50 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} ms |");
+                var judged = verdicts.Where(v => v.Row == row).Select(v => $"{v.Target}: {v.Word}").ToList();
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {what} | {figure} | {(judged.Count == 0 ? "–" : string.Join("; ", judged))} |");
             }
 
-            foreach (var r in latency.Where(r => r.Engine.StartsWith("Azure", StringComparison.Ordinal) && r.Path == "webhook"))
+            string DecisionToAction(LatencyResult r) => $"decision→action p50 {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} ms";
+            foreach (var r in latency.Where(r => r.Path == "webhook").OrderBy(r => Short(r.Engine), StringComparer.Ordinal).ThenBy(r => r.Concurrency))
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| same on Azurite (Azure Storage backend), {r.Concurrency} concurrent | p50 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.WebhookToActionMs, 0.99))} ms |");
+                Row($"signed decision webhook → password reset, {r.Concurrency} concurrent ({Short(r.Engine)})", DecisionToAction(r), $"{Short(r.Engine)}, {r.Path}, {r.Concurrency}");
             }
 
             foreach (var r in latency.Where(r => r.Path.Contains("waiting", StringComparison.Ordinal)))
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| human-paced: {r.Path[(r.Path.IndexOf(',', StringComparison.Ordinal) + 2)..]} ({Short(r.Engine)}) | decision→action p50 {F(Scenarios.Percentile(r.DecisionToActionMs, 0.5))} ms, p99 {F(Scenarios.Percentile(r.DecisionToActionMs, 0.99))} ms |");
+                Row($"human-paced: {r.Path[(r.Path.IndexOf(',', StringComparison.Ordinal) + 2)..]} ({Short(r.Engine)})", DecisionToAction(r), $"{Short(r.Engine)}, {r.Path}, {r.Concurrency}");
             }
 
             foreach (var poll in latency.Where(r => r.Path.StartsWith("poll", StringComparison.Ordinal)))
@@ -329,28 +375,71 @@ namespace Approvals.Bench
                 var web = latency.FirstOrDefault(r => r.Engine == poll.Engine && r.Path == "webhook" && r.Concurrency == poll.Concurrency);
                 if (web is not null)
                 {
-                    md.AppendLine(CultureInfo.InvariantCulture, $"| poll-only baseline (the seed's way), {poll.Concurrency} concurrent ({Short(poll.Engine)}) | decision→action p50 {F(Scenarios.Percentile(poll.DecisionToActionMs, 0.5), "0")} ms: {Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5))} the webhook path |");
+                    Row($"poll-only baseline (the seed's way), {poll.Concurrency} concurrent ({Short(poll.Engine)})", $"decision→action p50 {F(Scenarios.Percentile(poll.DecisionToActionMs, 0.5), "0")} ms: {Ratio(Scenarios.Percentile(poll.DecisionToActionMs, 0.5) / Scenarios.Percentile(web.DecisionToActionMs, 0.5))} the webhook path", "");
                 }
             }
 
-            foreach (var r in latency.Where(r => r.Path == "webhook" && r.Concurrency == 1).Take(1))
+            foreach (var r in latency.Where(r => r.Path == "webhook" && r.Concurrency == 1))
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| Indent calls per fast approval (look-up, create, verify) | {F(Calls(r.CallsPerApproval, "petitions.list") + r.CallsPerApproval["petitions.create"] + r.CallsPerApproval["petitions.get"], "0.00")} |");
+                Row($"Indent calls per fast approval: look-up, create, verify ({Short(r.Engine)})", $"{F(Calls(r.CallsPerApproval, "petitions.list"), "0.00")}, {F(r.CallsPerApproval["petitions.create"], "0.00")}, {F(r.CallsPerApproval["petitions.get"], "0.00")}", $"{Short(r.Engine)}, webhook, 1: Indent calls per approval");
             }
 
             foreach (var r in throughput)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| completed approvals per second, {r.Started:N0} started at once ({Short(r.Engine)}) | {F(r.PerSecond, "0")}/s |");
+                Row($"completed approvals per second, {r.Started:N0} started at once ({Short(r.Engine)})", $"{F(r.PerSecond, "0")}/s", $"{Short(r.Engine)}, {r.Started:N0} started at once");
             }
 
             foreach (var r in waiting)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pending:N0} approvals pending ({Short(r.Engine)}) | +{F(r.WorkingSetMbAfter - r.WorkingSetMbBefore, "0")} MB, {F(r.IdleCpuPercent, "0.00")} % CPU between polls |");
+                Row($"{r.Pending:N0} approvals pending ({Short(r.Engine)})", $"working set {Growth(r)}, {F(r.IdleCpuPercent, "0.00")} % CPU between polls", $"{Short(r.Engine)}, {r.Pending:N0} pending");
             }
 
             return md.ToString();
         }
 
-        static string Short(string engine) => engine.StartsWith("in memory", StringComparison.Ordinal) ? "in-memory" : "Azurite";
+        /// <summary>The comparison of every recorded run with the baseline, stamped.</summary>
+        static string RunsBlock(string stamp, List<StorageRun> runs)
+        {
+            var md = new StringBuilder();
+            md.AppendLine(CultureInfo.InvariantCulture, $"Computed {stamp}, from the {runs.Count} runs recorded in `bench/Approvals.Bench/storage-runs.jsonl` (this run's included when there was one).");
+            md.AppendLine();
+            StorageRuns.Append(md, runs);
+            return md.ToString();
+        }
+
+        /// <summary>Measures nothing: the comparison of every recorded run with the baseline, and the README's verdict.</summary>
+        public static (string Runs, string Summary) StorageVerdict(string? commit, string? srcCommit)
+        {
+            var stamp = $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {commit ?? "(not given)"}{(srcCommit is null ? "" : $" (last change under src/: `{srcCommit}`)")}";
+            var runs = StorageRuns.LedgerPath() is { } ledger ? StorageRuns.Read(ledger) : [];
+            return (RunsBlock(stamp, runs), StorageSummary(stamp + ", no new measurement", [], runs));
+        }
+
+        /// <summary>The README's storage block: the comparison with the baseline over every recorded run, and this
+        /// run's per-approval figures.</summary>
+        static string StorageSummary(string stamp, List<StorageWorkResult> storage, IReadOnlyList<StorageRun> runs)
+        {
+            var md = new StringBuilder();
+            md.AppendLine(CultureInfo.InvariantCulture, $"From `scripts/storage-work.sh`, {stamp}; every recorded run{(storage.Count > 0 ? " and this run's full tables" : "")} in docs/BENCHMARKS.md (\"What an approval costs on Azure Storage\").");
+            md.AppendLine();
+            md.AppendLine(StorageRuns.Verdict(runs));
+            if (storage.Count == 0)
+            {
+                return md.ToString();
+            }
+
+            md.AppendLine();
+            md.AppendLine("| this run, as configured | storage requests | Functions executions | Indent calls |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var r in storage.Where(r => r.Path.StartsWith("as configured:", StringComparison.Ordinal)))
+            {
+                var (times, unit) = r.Unit == "host-hour" ? (24.0, "per idle host-day") : (1.0, "per " + r.Unit);
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Path["as configured: ".Length..]} ({unit}, n={r.Count}) | {F(r.StorageTotal * times, times > 1 ? "N0" : "0.0")} | {F((r.Episodes + r.Activities) * times, times > 1 ? "N0" : "0.0")} | {F(r.IndentCalls * times, times > 1 ? "N0" : "0.0")} |");
+            }
+
+            return md.ToString();
+        }
+
+        internal static string Short(string engine) => engine.StartsWith("in memory", StringComparison.Ordinal) ? "in-memory" : "Azurite";
     }
 }

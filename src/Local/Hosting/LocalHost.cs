@@ -105,6 +105,7 @@ public static class LocalHost
         var app = builder.Build();
         app.MapApprovalsApi();
         app.MapLocalGraph();
+        app.MapEngineInstances();
         if (ownIssuer)
         {
             app.MapLocalIssuer();

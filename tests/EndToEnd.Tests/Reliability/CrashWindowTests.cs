@@ -34,10 +34,11 @@ public sealed class CrashWindowTests(ITestOutputHelper output)
             Assert.True(DateTime.UtcNow < until, "the host never reached the fault point after the directory write");
         }
 
-        host.Kill();                                     // exactly at the named point: written, not yet marked
+        var exit = host.Kill();                          // exactly at the named point: written, not yet marked
         output.WriteLine(host.Output);
         await host.DisposeAsync();
         var writesAtKill = driver.Resets(user);
+        var appliedAtKill = CrashTests.AppliedMark(data, id);
 
         var restarted = await HostProcess.StartAsync(data, env, port);
         var after = new ReliabilityDriver(restarted);
@@ -46,9 +47,15 @@ public sealed class CrashWindowTests(ITestOutputHelper output)
         output.WriteLine(restarted.Output);
         await restarted.DisposeAsync();
 
+        var sheet = new FigureSheet(output);
+        sheet.Record("crash.window", 1, writes, $"exit status {exit}, {writesAtKill} write(s) and the applied mark {(appliedAtKill is null ? "(no credential)" : appliedAtKill.Value ? "present" : "absent")} at the kill, then {ReliabilityDriver.StatusOf(view)}");
+        sheet.AssertAllHeld();
+
+        // The kill is confirmed by the process's exit status, the directory's log (written) and the store (not marked).
+        Assert.Equal(CrashTests.SigKillExitStatus, exit);
         Assert.Equal(1, writesAtKill);
-        Assert.Equal("completed", view.GetProperty("status").GetString());
-        Assert.Equal(1, writes);                         // from the directory's own log: no second write
+        Assert.False(appliedAtKill);
+        Assert.Equal("completed", ReliabilityDriver.StatusOf(view));
         Directory.Delete(data, recursive: true);
     }
 }

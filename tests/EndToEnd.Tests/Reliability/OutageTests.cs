@@ -22,18 +22,18 @@ public sealed class OutageTests(ITestOutputHelper output)
     [Fact]
     public async Task IndentOutages_EveryWorkflowEndsCorrectly_NoneActsOnAFailure()
     {
-        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory(), new() { ["APPROVALS_INDENT_ATTEMPT_TIMEOUT_SECONDS"] = "2" });
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory(), RequestLog.On(new() { ["APPROVALS_INDENT_ATTEMPT_TIMEOUT_SECONDS"] = "2" }));
         var driver = new ReliabilityDriver(host);
+        var sheet = new FigureSheet(output);
         using var admin = host.IndentHttp();
         var repeats = Scale.Pick(1, 4);
-        int total = 0, correct = 0, actedOnFailure = 0, faultsFired = 0;
+        int correct = 0, actedOnFailure = 0, faultsFired = 0;
         for (var r = 0; r < repeats; r++)
         {
             foreach (var phase in Phases)
             {
                 for (var k = 0; k < Kinds.Length; k++)
                 {
-                    total++;
                     var kind = Kinds[k];
                     var decision = phase == "close" ? "cancel" : Decisions[(k + r) % Decisions.Length];
                     var firedBefore = await FiredAsync(admin);
@@ -47,16 +47,14 @@ public sealed class OutageTests(ITestOutputHelper output)
             }
         }
 
-        var secretsFound = await driver.ScanForSecretsAsync();
-        Figures.Record(output, "Indent outages", $"workflows that ended correctly once Indent recovered (of {total}; approved, denied and left open)", correct, total.ToString(System.Globalization.CultureInfo.InvariantCulture), correct == total);
-        Figures.Record(output, "Indent outages", "workflows that acted on a failure", actedOnFailure, "0", actedOnFailure == 0);
-        Figures.Record(output, "Indent outages", $"injected outages confirmed fired by the emulator (of {total})", faultsFired, total.ToString(System.Globalization.CultureInfo.InvariantCulture), faultsFired == total);
-        Figures.Record(output, "Indent outages", "server errors from our API (5xx)", driver.ServerErrors, "0", driver.ServerErrors == 0);
-        Figures.Record(output, "secrets", "secrets found (outage run)", secretsFound, "0", secretsFound == 0);
-        Assert.Equal(total, correct);
-        Assert.Equal(0, actedOnFailure);
-        Assert.Equal(total, faultsFired);
-        Assert.Equal(0, secretsFound);
+        var scan = await driver.ScanForSecretsAsync();
+        var planned = repeats * Phases.Length * Kinds.Length;
+        sheet.Record("outage.correct", planned, correct);
+        sheet.Record("outage.acted", 0, actedOnFailure);
+        sheet.Record("outage.fired", planned, faultsFired);
+        sheet.Record("outage.5xx", 0, RequestLog.ServerErrors(host.Output));
+        sheet.Record("secrets.outage", 0, scan.Found.Count, scan.Detail);
+        sheet.AssertAllHeld();
     }
 
     static async Task<long> FiredAsync(HttpClient admin)

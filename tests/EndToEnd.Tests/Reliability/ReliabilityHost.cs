@@ -8,26 +8,24 @@ using Approvals.EndToEnd.Tests.Support;
 
 namespace Approvals.EndToEnd.Tests.Reliability;
 
-/// <summary>Drives a host process from outside and keeps every response body, so the suite can scan them for secrets.</summary>
-public sealed class ReliabilityDriver(HostProcess host)
+/// <summary>Drives a host process from outside and keeps every response body, so the suite can scan them for secrets.
+/// <paramref name="state"/> is where the engine keeps its record: the host's own (in memory) unless a task hub is given.</summary>
+public sealed class ReliabilityDriver(HostProcess host, IDurableState? state = null)
 {
     public ConcurrentQueue<string> Responses { get; } = new();
     public ConcurrentBag<string> Ids { get; } = [];
-    int serverErrors;
-
-    public int ServerErrors => serverErrors;
 
     public HostProcess Host => host;
+
+    /// <summary>The engine's record through the host's instance API (in-memory and Azure Storage alike).</summary>
+    public EngineRecord Engine { get; } = new(host);
+
+    IDurableState State => state ?? Engine;
 
     async Task<string> Keep(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         Responses.Enqueue(body);
-        if ((int)response.StatusCode >= 500)
-        {
-            Interlocked.Increment(ref serverErrors);
-        }
-
         return body;
     }
 
@@ -73,7 +71,10 @@ public sealed class ReliabilityDriver(HostProcess host)
         return view;
     }
 
-    public static bool IsFinal(JsonElement view) => view.GetProperty("status").GetString() is "completed" or "denied" or "expired" or "cancelled" or "failed";
+    /// <summary>The approval's status; null when the answer is not an approval (a 404 problem's status is a number).</summary>
+    public static string? StatusOf(JsonElement view) => view.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+
+    public static bool IsFinal(JsonElement view) => StatusOf(view) is "completed" or "denied" or "expired" or "cancelled" or "failed";
 
     public static bool HasPetition(JsonElement view) => view.TryGetProperty("petition", out var p) && p.ValueKind == JsonValueKind.String;
 
@@ -88,9 +89,10 @@ public sealed class ReliabilityDriver(HostProcess host)
         return response.StatusCode;
     }
 
-    public async Task<(HttpStatusCode Status, string Body)> WebhookAsync(byte[] body, IEnumerable<(string Name, string Value)> headers)
+    /// <summary>A webhook delivery, labelled in the host's request log as <paramref name="label"/>.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> WebhookAsync(byte[] body, IEnumerable<(string Name, string Value)> headers, string label)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/webhooks/indent") { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/webhooks/indent?" + RequestLog.Label(label)) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new("application/json");
         foreach (var (name, value) in headers)
         {
@@ -111,23 +113,31 @@ public sealed class ReliabilityDriver(HostProcess host)
 
     public int TotalResets() => Approvals.Local.Actions.FileUserDirectory.Read(host.DataDirectory).Values.Sum(u => u.Resets);
 
-    /// <summary>Every secret the run knows: the token, the webhook secret, every temporary password written.</summary>
+    /// <summary>Every secret the run knows: the token, the webhook secret, what the host generated for itself (its
+    /// local-secrets file: the seal key), every temporary password written.</summary>
     public IReadOnlyList<string> Secrets()
     {
         var secrets = new List<string> { TestSettings.Token, TestSettings.Token.Split('.')[2], TestSettings.WebhookSecret };
+        var generated = Path.Combine(host.DataDirectory, Local.Hosting.LocalSecrets.FileName);
+        if (File.Exists(generated))
+        {
+            secrets.AddRange(JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(generated))!.Values);
+        }
+
         var dir = Path.Combine(host.DataDirectory, "secrets");
         if (Directory.Exists(dir))
         {
-            secrets.AddRange(Directory.GetFiles(dir).Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("value").GetString()!));
+            secrets.AddRange(Directory.GetFiles(dir, "*.json").Select(f => JsonDocument.Parse(File.ReadAllText(f)).RootElement.GetProperty("value").GetString()!));
         }
 
         return secrets;
     }
 
-    /// <summary>Durable history, status and outputs of every instance, every response kept, and the host's logs,
-    /// searched for every secret, decoded as a leak would carry it (<c>SecretScanner</c>). Returns how many (secret,
-    /// place) pairs were found.</summary>
-    public async Task<int> ScanForSecretsAsync(params string[] extraLogs)
+    /// <summary>The engine's raw record (<see cref="IDurableState"/>: inputs, outputs, custom status, history), every
+    /// response the suite received (each approval's status and audit trail read once more), the host's log and
+    /// <paramref name="extraLogs"/>, searched for <paramref name="secrets"/> (default: <see cref="Secrets"/>), decoded
+    /// as a leak would carry them (<c>SecretScanner</c>).</summary>
+    public async Task<SecretScan> ScanForSecretsAsync(IReadOnlyList<string>? secrets = null, params string[] extraLogs)
     {
         foreach (var id in Ids.Distinct())
         {
@@ -136,9 +146,22 @@ public sealed class ReliabilityDriver(HostProcess host)
             await ViewAsync(id);
         }
 
-        var haystacks = Responses.Concat([host.Output]).Concat(extraLogs).ToList();
-        return Local.Tests.Support.SecretScanner.Find(Secrets(), haystacks).Count;
+        var places = new List<StatePlace>(await State.ReadAsync());
+        var records = places.Count;
+        places.AddRange(Responses.Select((r, i) => new StatePlace("API response", $"API response {i}", r)));
+        places.AddRange(extraLogs.Append(host.Output).Select((l, i) => new StatePlace("host log", $"host log {i}", l)));
+        var sought = secrets ?? Secrets();
+        var found = places.Where(p => Local.Tests.Support.SecretScanner.Find(sought, [p.Text]).Count > 0).ToList();
+        return new SecretScan(found, $"{records:N0} records of the engine, {Responses.Count:N0} API responses, {extraLogs.Length + 1} host logs");
     }
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}
+
+/// <summary>What a secret scan found (the places, named) and what it read.</summary>
+public sealed record SecretScan(IReadOnlyList<StatePlace> Found, string Read)
+{
+    /// <summary>What was read and, when something was found, the kinds of place it was found in, most first.</summary>
+    public string Detail => Found.Count == 0 ? Read
+        : Read + "; found in: " + string.Join(", ", Found.GroupBy(f => f.Kind).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} ×{g.Count()}"));
 }

@@ -184,11 +184,12 @@ public sealed class HostProcess : IAsyncDisposable
         return client;
     }
 
-    /// <summary>SIGKILL: no shutdown hooks, no flushing, as a crash.</summary>
-    public void Kill()
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, as a crash. Returns the process's own exit status (137, 128 +
+    /// SIGKILL's 9, when the kill is what ended it), or null when it had not exited within 10 s.</summary>
+    public int? Kill()
     {
         process.Kill(entireProcessTree: true);
-        process.WaitForExit(10_000);
+        return process.WaitForExit(10_000) ? process.ExitCode : null;
     }
 
     public async ValueTask DisposeAsync()
