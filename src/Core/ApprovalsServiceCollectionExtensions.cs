@@ -46,6 +46,8 @@ public static class ApprovalsServiceCollectionExtensions
         services.AddSettings<AccessOptions>();
         services.AddSettings<WebhookOptions>();
         services.AddSettings<ApiOptions>();
+        services.AddSettings<People.FourEyesOptions>();
+        services.TryAddTransient<People.ApproverResolver>();
         services.AddApprovalsAuthentication();
         services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Tolerance));
         services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
@@ -94,6 +96,8 @@ public static class ApprovalsServiceCollectionExtensions
                 : standard(args);
         });
         services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
+        // Reads only: the standard pipeline may retry every failure.
+        services.AddHttpClient<People.IPeopleDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
         return services;
     }
 }

@@ -11,7 +11,7 @@ namespace Approvals.Core.Actions;
 /// (<c>User-PasswordProfile.ReadWrite.All</c>) <em>and</em> at least the User Administrator directory role over the user,
 /// and reading <c>lastPasswordChangeDateTime</c> needs <c>User.Read.All</c>; infra/scripts/grant-graph.sh grants all
 /// three (docs/DEPLOY.md, step 3).</summary>
-public sealed class EntraUserDirectory(HttpClient http, TokenCredential credential) : IUserDirectory
+public sealed class EntraUserDirectory(HttpClient http, TokenCredential credential) : IUserDirectory, People.IPeopleDirectory
 {
     public const string GraphBaseUrlSetting = "GRAPH_BASE_URL";
     public static readonly Uri DefaultGraphBaseUrl = new("https://graph.microsoft.com/v1.0/");
@@ -26,20 +26,39 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 
     string[] Scopes => [ScopeFor(http.BaseAddress ?? DefaultGraphBaseUrl)];
 
+    const string PersonFields = "$select=id,displayName,userPrincipalName,mail,accountEnabled";
+
     /// <summary><c>GET /users/{id}?$select=id,displayName,userPrincipalName,mail,accountEnabled</c>; <c>null</c> on 404.</summary>
     public async Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default)
     {
         try
         {
-            using var response = await SendAsync(HttpMethod.Get, userId, "?$select=id,displayName,userPrincipalName,mail,accountEnabled", null, "read", cancellationToken);
+            using var response = await SendAsync(HttpMethod.Get, userId, "?" + PersonFields, null, "read", cancellationToken);
             var user = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUser, cancellationToken);
-            return user is null ? null : new DirectoryUser(user.Id ?? userId, user.DisplayName, user.UserPrincipalName, user.Mail, user.AccountEnabled ?? true);
+            return user is null ? null : Person(user, userId);
         }
         catch (UserNotFoundException)
         {
             return null;
         }
     }
+
+    /// <summary><c>GET /users?$filter=mail eq 'a' or userPrincipalName eq 'a' or proxyAddresses/any(p:p eq 'smtp:a') or
+    /// otherMails/any(m:m eq 'a')</c>: each of these is a default (not advanced) query on users, so it needs neither
+    /// <c>ConsistencyLevel: eventual</c> nor <c>$count</c> (https://learn.microsoft.com/en-us/graph/aad-advanced-queries,
+    /// "User properties"; proxyAddresses and otherMails support <c>eq</c> with <c>any</c> by default). A quote inside
+    /// the literal is doubled, as OData requires. <c>$top=5</c>: more than one match is already an answer (ambiguous).</summary>
+    public async Task<IReadOnlyList<DirectoryUser>> FindByAddressAsync(string address, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var literal = address.Trim().Replace("'", "''", StringComparison.Ordinal);
+        var filter = $"mail eq '{literal}' or userPrincipalName eq '{literal}' or proxyAddresses/any(p:p eq 'smtp:{literal}') or otherMails/any(m:m eq '{literal}')";
+        using var response = await SendAsync(HttpMethod.Get, null, $"?$filter={Uri.EscapeDataString(filter)}&{PersonFields}&$top=5", null, "look up the person named", cancellationToken, subject: address);
+        var page = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUserPage, cancellationToken);
+        return [.. (page?.Value ?? []).Where(u => !string.IsNullOrEmpty(u.Id)).Select(u => Person(u, u.Id!))];
+    }
+
+    static DirectoryUser Person(GraphUser user, string fallbackId) => new(user.Id ?? fallbackId, user.DisplayName, user.UserPrincipalName, user.Mail, user.AccountEnabled ?? true);
 
     /// <summary><c>GET /users/{id}?$select=lastPasswordChangeDateTime</c>: the directory's own record of the last change.</summary>
     public async Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default)
@@ -57,10 +76,10 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 
     /// <summary>One authenticated call on a user: 404 is <see cref="UserNotFoundException"/>, other refusals a
     /// <see cref="GraphRefusedException"/> with Graph's code and message (withheld if it ever quoted the password).</summary>
-    async Task<HttpResponseMessage> SendAsync(HttpMethod method, string userId, string query, HttpContent? content, string what, CancellationToken cancellationToken, string? secret = null)
+    async Task<HttpResponseMessage> SendAsync(HttpMethod method, string? userId, string query, HttpContent? content, string what, CancellationToken cancellationToken, string? secret = null, string? subject = null)
     {
         var token = await credential.GetTokenAsync(new TokenRequestContext(Scopes), cancellationToken);
-        using var request = new HttpRequestMessage(method, "users/" + Uri.EscapeDataString(userId) + query) { Content = content };
+        using var request = new HttpRequestMessage(method, "users" + (userId is null ? "" : "/" + Uri.EscapeDataString(userId)) + query) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
         var response = await http.SendAsync(request, cancellationToken);
         if (response.IsSuccessStatusCode)
@@ -70,9 +89,9 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 
         using (response)
         {
-            throw response.StatusCode == HttpStatusCode.NotFound
+            throw response.StatusCode == HttpStatusCode.NotFound && userId is not null
                 ? new UserNotFoundException(userId)
-                : await GraphRefusedException.ReadAsync(response, $"{what} '{userId}'", secret, cancellationToken);
+                : await GraphRefusedException.ReadAsync(response, $"{what} '{userId ?? subject}'", secret, cancellationToken);
         }
     }
 }
@@ -86,6 +105,9 @@ public sealed record GraphUser(
     [property: JsonPropertyName("mail")] string? Mail,
     [property: JsonPropertyName("accountEnabled")] bool? AccountEnabled);
 
+/// <summary>A page of users (<c>GET /users</c>): <c>value</c> holds them.</summary>
+public sealed record GraphUserPage([property: JsonPropertyName("value")] IReadOnlyList<GraphUser>? Value);
+
 public sealed record GraphPasswordProfile(
     [property: JsonPropertyName("password")] string Password,
     [property: JsonPropertyName("forceChangePasswordNextSignIn")] bool ForceChangePasswordNextSignIn);
@@ -95,4 +117,5 @@ public sealed record GraphUserPatch([property: JsonPropertyName("passwordProfile
 [JsonSerializable(typeof(GraphUserPatch))]
 [JsonSerializable(typeof(GraphUserPasswordChange))]
 [JsonSerializable(typeof(GraphUser))]
+[JsonSerializable(typeof(GraphUserPage))]
 internal sealed partial class GraphJsonContext : JsonSerializerContext;

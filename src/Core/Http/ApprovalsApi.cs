@@ -116,8 +116,43 @@ public sealed partial class ApprovalsApi(
         }
 
         var (body, problem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, type, optional: false, cancellationToken);
-        return (caller, body, problem);
+        if (body is null)
+        {
+            return (caller, null, problem);
+        }
+
+        var (requester, notAPerson) = await RequesterAsync(caller, cancellationToken);
+        return requester is null ? (null, null, notAPerson) : (caller with { Email = requester.Email, Name = requester.Name }, body, null);
     }
+
+    /// <summary>The caller as a directory person, looked up by the token's object id before anything starts: the requester
+    /// the workflow carries and Indent shows as petitioner (object id, mail else user principal name, display name —
+    /// the directory's, not the token's). 403 when the directory has no such user or the account is disabled; 503 when
+    /// the directory cannot be asked.</summary>
+    async Task<(Requester? Requester, ProblemHttpResult? Refused)> RequesterAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        DirectoryUser? person;
+        try
+        {
+            person = await directory.FindUserAsync(caller.Id, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or GraphRefusedException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Directory lookup of the requester {Requester} failed: {Error}", caller.Id, e.Message);
+            return (null, Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", "The directory could not be asked who you are just now; nothing was started. Try again shortly."));
+        }
+
+        if (person is null || !person.Enabled)
+        {
+            return (null, Problem(StatusCodes.Status403Forbidden, "Not a directory person", person is null
+                ? $"Your token's object id ({caller.Id}) is not a user of this directory, so no approval can be asked for in your name; nothing was started."
+                : $"Your account ({caller.Id}) is disabled in the directory; nothing was started."));
+        }
+
+        return (new Requester(person.Id, FirstText(person.Mail, person.UserPrincipalName) ?? person.Id, FirstText(person.DisplayName, caller.Name)), null);
+    }
+
+    static string? FirstText(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
 
     /// <summary>The Idempotency-Key header, if given once and well-formed; otherwise records the problem in <paramref name="errors"/>.</summary>
     static string? ReadIdempotencyKey(HttpRequest request, Dictionary<string, string[]> errors)
@@ -270,7 +305,7 @@ public sealed partial class ApprovalsApi(
     {
         string[] roles = access switch
         {
-            Access.Read => [ApprovalsRoles.Request, ApprovalsRoles.Audit],
+            Access.Read => [ApprovalsRoles.Request, ApprovalsRoles.Audit, ApprovalsRoles.Admin],
             Access.Cancel => [ApprovalsRoles.Request, ApprovalsRoles.Admin],
             _ => [ApprovalsRoles.Request],
         };

@@ -11,14 +11,15 @@ public static class ApprovalsRoles
     /// <summary>Read any approval's status and history.</summary>
     public const string Audit = "Approvals.Audit";
 
-    /// <summary>Cancel any approval.</summary>
+    /// <summary>Read and cancel any approval (one cannot sensibly cancel what one may not see).</summary>
     public const string Admin = "Approvals.Admin";
 
     public static readonly IReadOnlyList<string> All = [Request, Audit, Admin];
 }
 
-/// <summary>Who asked, as the workflow carries it: a stable id (Entra's <c>oid</c>, else <c>sub</c>), the sign-in name
-/// (<c>preferred_username</c>/<c>upn</c>/<c>email</c>) and a display name.</summary>
+/// <summary>Who asked, as the workflow carries it: the directory person's object id (the token's <c>oid</c>, looked up in
+/// the directory before anything starts), their mail (else user principal name) and display name, as the directory
+/// has them. Approvals started before requesters were looked up carry the token's own sign-in name instead.</summary>
 public sealed record Requester(string Id, string Email, string? Name);
 
 /// <summary>An authenticated caller of the API.</summary>

@@ -70,6 +70,12 @@ public static class CallerAuthentication
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign-in required", detail: detail));
         }
 
+        if (Refused(result.Principal, http.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value) is { } forbidden)
+        {
+            http.Response.Headers.WWWAuthenticate = $"Bearer error=\"insufficient_scope\", error_description=\"{forbidden.ProblemDetails.Title}\"";
+            return (null, forbidden);
+        }
+
         if (anyOfRoles.Length > 0 && !anyOfRoles.Any(caller.Has))
         {
             var needed = string.Join(" or ", anyOfRoles);
@@ -78,6 +84,28 @@ public static class CallerAuthentication
         }
 
         return (caller, null);
+    }
+
+    /// <summary>A valid token this API still refuses: one that names no directory object (<c>oid</c>: Microsoft says to
+    /// authorize on it, with the tenant, never on <c>preferred_username</c>, which can change —
+    /// https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference), or one issued to a client
+    /// application not in <see cref="AuthOptions.Clients"/> (<c>azp</c> in v2.0 tokens, <c>appid</c> in v1.0).</summary>
+    static ProblemHttpResult? Refused(System.Security.Claims.ClaimsPrincipal principal, AuthOptions auth)
+    {
+        if (string.IsNullOrWhiteSpace(principal.FindFirst("oid")?.Value))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not a directory person",
+                detail: "The token names no directory object (it has no oid claim), so this API cannot tell who you are; sign in as a user of the directory.");
+        }
+
+        var client = principal.FindFirst("azp")?.Value ?? principal.FindFirst("appid")?.Value;
+        if (client is null || !auth.Clients.Contains(client, StringComparer.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Client application not allowed",
+                detail: $"The token was issued to a client application this API does not accept ({(client is null ? "none named" : "client id " + client)}); use the Azure CLI or a client listed in {AuthOptions.ClientsSetting}.");
+        }
+
+        return null;
     }
 
     /// <summary>What was wrong with the token, in words safe to return (never the token or its claims).</summary>

@@ -81,7 +81,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
         {
             if (onRead is { Outcome: { } done })
             {
-                return Finish(ApprovalStatuses.Completed, granted.DecidedBy, "password reset", done);
+                return Finish(ApprovalStatuses.Completed, granted.DecidedBy, Done(granted), done);
             }
 
             if (onRead is { Error: { } error, Permanent: true })
@@ -97,9 +97,11 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
                     nameof(ResetPasswordActivity), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), ActionRetry),
                 firstAttempt: onRead?.Error is null ? 1 : 2,
                 lastError: onRead?.Error);
-            return failed ?? Finish(ApprovalStatuses.Completed, granted.DecidedBy, "password reset", outcome);
+            return failed ?? Finish(ApprovalStatuses.Completed, granted.DecidedBy, Done(granted), outcome);
         }
     }
+
+    static string Done(PetitionSnapshot granted) => FourEyes.Describe(granted) is { } how ? "password reset; " + how : "password reset";
 
     internal static string Describe(TaskFailedException e) => Shorten(e.FailureDetails.ErrorMessage);
 

@@ -150,7 +150,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                     }
 
                     pollCancel?.Cancel(); // no poll while acting (for access: while holding, for hours)
-                    Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy);
+                    Report(ApprovalStatuses.Approved, decidedBy: snapshot.DecidedBy, detail: FourEyes.Describe(snapshot));
                     return await ActAsync(snapshot);
                 }
 

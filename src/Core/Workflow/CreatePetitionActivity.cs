@@ -18,7 +18,8 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
         Resource petitioner;
         if (input.RequestedBy is { } requester)
         {
-            petitioner = new Resource { Kind = "user", Id = requester.Email, Email = requester.Email.Contains('@') ? requester.Email : null, DisplayName = requester.Name };
+            // The directory person: object id as id (stable), mail or user principal name to show and to reach them.
+            petitioner = new Resource { Kind = "user", Id = requester.Id, Email = requester.Email.Contains('@') ? requester.Email : null, DisplayName = requester.Name };
         }
         else
         {

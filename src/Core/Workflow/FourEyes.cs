@@ -1,7 +1,12 @@
+using Approvals.Core.People;
+
 namespace Approvals.Core.Workflow;
 
-/// <summary>Four eyes, enforced by us whatever the Indent space allows: a grant approved by the person who asked, or
-/// by the user whose password it is, is never acted on.</summary>
+/// <summary>Four eyes between persons, enforced by us whatever the Indent space allows: a grant is used only when it
+/// was approved by exactly one enabled directory person who is neither the requester nor the target — compared on
+/// directory object ids, under any identifier the approver carries — or by an Indent rule or bot listed in
+/// <c>APPROVALS_AUTO_APPROVERS</c>. Everything else is refused: an approver the directory does not know, one that names
+/// several people, a disabled one, a grant that names no approver.</summary>
 public static class FourEyes
 {
     /// <summary>Why the grant in <paramref name="snapshot"/> may not be used; <c>null</c> when someone else approved.</summary>
@@ -22,6 +27,45 @@ public static class FourEyes
             return "four eyes: this approval was started before requester and target were recorded, so the grant cannot be shown to be someone else's; ask again";
         }
 
+        return snapshot.Approver is { } approver ? BetweenPersons(requestedBy, target, approver) : BetweenNames(requestedBy, target, snapshot);
+    }
+
+    /// <summary>The rule on directory persons (object ids), failing closed.</summary>
+    static string? BetweenPersons(Identity.Requester? requestedBy, TargetUser? target, ApproverCheck approver)
+    {
+        if (approver.Names(requestedBy?.Id))
+        {
+            return $"four eyes: approved by the requester ({approver.Shown} is the same directory person); someone else must approve";
+        }
+
+        if (approver.Names(target?.Id))
+        {
+            return $"four eyes: approved by the user whose password it is ({approver.Shown} is the same directory person); someone else must approve";
+        }
+
+        if (approver.Automatic is not null)
+        {
+            return null; // an Indent rule or bot the operator listed (APPROVALS_AUTO_APPROVERS); the history records it
+        }
+
+        if (approver.Problem is { } problem)
+        {
+            return $"four eyes: {problem}, so it cannot be shown to be someone else's";
+        }
+
+        return approver.PersonIds.Count switch
+        {
+            0 => $"four eyes: the approver ({approver.Shown}) is not a person of the directory, so it cannot be shown to be someone else",
+            > 1 => $"four eyes: the approver ({approver.Shown}) names {approver.PersonIds.Count} directory people, so it cannot be shown to be someone else",
+            _ when approver.DisabledIds is { Count: > 0 } => $"four eyes: the approver ({approver.Shown}) is disabled in the directory",
+            _ => null,
+        };
+    }
+
+    /// <summary>The rule as a build before person resolution applied it (by name), kept so that histories recorded then
+    /// replay the way they ran; every snapshot read since carries <see cref="PetitionSnapshot.Approver"/>.</summary>
+    static string? BetweenNames(Identity.Requester? requestedBy, TargetUser? target, PetitionSnapshot snapshot)
+    {
         var approver = snapshot.ApprovedBy ?? snapshot.DecidedBy;
         if (string.IsNullOrWhiteSpace(approver))
         {
@@ -39,6 +83,15 @@ public static class FourEyes
         }
 
         return null;
+    }
+
+    /// <summary>Who approved, for people to read: the approver as shown, and how an automatic approval was allowed.</summary>
+    public static string? Describe(PetitionSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return snapshot.Approver is { Automatic: { } rule }
+            ? $"approved automatically by {rule} (listed in {FourEyesOptions.AutoApproversSetting})"
+            : null;
     }
 
     static bool Same(string a, string? b) => b is not null && string.Equals(a.Trim(), b.Trim(), StringComparison.OrdinalIgnoreCase);

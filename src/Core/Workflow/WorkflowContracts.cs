@@ -85,8 +85,10 @@ public sealed record PetitionRef(string Name, string Space);
 public sealed record GetPetitionInput(string PetitionName, string? InstanceId = null, string? Action = null, string? UserId = null, string? ResourceId = null);
 
 /// <summary>What the workflow needs to know of a petition read back from Indent; <paramref name="GrantedSeconds"/> is the
-/// duration the approver granted (<c>indent.com/time/duration</c> on the approve claim), null when indefinite.</summary>
-public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null, int? GrantedSeconds = null)
+/// duration the approver granted (<c>indent.com/time/duration</c> on the approve claim), null when indefinite.
+/// <paramref name="Approver"/> is who approved a grant as the directory knows them — null only in snapshots recorded by
+/// a build that did not resolve approvers yet (their histories keep the rule they were judged by).</summary>
+public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null, int? GrantedSeconds = null, People.ApproverCheck? Approver = null)
 {
     /// <summary>The petition is not this approval's (see <see cref="PetitionSeal"/>): never act on it.</summary>
     public bool IsForeign => Refusal is not null;

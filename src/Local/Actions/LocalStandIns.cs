@@ -266,7 +266,8 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
 
     public const string PeopleFileName = "people.jsonl";
 
-    /// <summary>Who a fresh data directory knows: the quickstart's user, two colleagues and a disabled account.</summary>
+    /// <summary>Who a fresh data directory knows: the quickstart's user, colleagues (one whose mail differs from her user
+    /// principal name), a disabled account, a Global Administrator and a federated user.</summary>
     public static readonly IReadOnlyList<LocalPerson> SeedPeople =
     [
         new("123", "Sam Quickstart", "sam@local"),
@@ -275,6 +276,11 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
         new("dana", "Dana Left", "dana@local", Enabled: false),
         new("ada", "Ada Admin", "ada@local", DirectoryRole: "Global Administrator"),
         new("fred", "Fred Federated", "fred@local", Federated: true),
+        // Signs in as carol@local, but her mailbox is carol.chen@local, with an alias and a private address: the names
+        // four eyes must all see as one person.
+        // The inbox's default approver: a colleague of the directory like any other.
+        new("approver", "Inbox Approver", "approver@inbox.local"),
+        new("carol", "Carol Chen", "carol.chen@local", UserPrincipalName: "carol@local", ProxyAddresses: ["SMTP:carol.chen@local", "smtp:cc@local"], OtherMails: ["carol.home@example.com"]),
     ];
 
     /// <summary>Writes the seed people unless the directory already has a people file.</summary>
@@ -285,6 +291,14 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
         if (!File.Exists(path))
         {
             OwnerOnly.CreateAtomically(path, string.Concat(SeedPeople.Select(p => JsonSerializer.Serialize(p, LocalLineJsonContext.Default.LocalPerson) + "\n")));
+            return;
+        }
+
+        // A data directory from an earlier version gets the seed people it lacks (never replacing anyone it has).
+        var known = ReadPeople(dataDirectory);
+        if (SeedPeople.Where(p => !known.ContainsKey(p.Id)).ToList() is { Count: > 0 } missing)
+        {
+            Append(dataDirectory, missing);
         }
     }
 
@@ -293,6 +307,11 @@ public sealed class FileUserDirectory(string directory, TimeProvider time, TimeS
     {
         ArgumentNullException.ThrowIfNull(people);
         Seed(dataDirectory);
+        Append(dataDirectory, people);
+    }
+
+    static void Append(string dataDirectory, IEnumerable<LocalPerson> people)
+    {
         var text = string.Concat(people.Select(p => JsonSerializer.Serialize(p, LocalLineJsonContext.Default.LocalPerson) + "\n"));
         lock (PeopleGate) // appenders in one process must not interleave (FileMode.Append seeks to the end, it is not O_APPEND)
         {

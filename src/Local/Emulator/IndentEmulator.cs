@@ -98,7 +98,11 @@ public sealed class IndentEmulator : IDisposable
 
     // ---------- Claims ----------
 
-    public IndentEvent Claim(string name, IndentEvent? claim, string actor)
+    public IndentEvent Claim(string name, IndentEvent? claim, string actor) => Claim(name, claim, ActorResource(actor));
+
+    /// <summary>A claim by an actor as Indent records it (an approver seen through Slack carries an id, an email and
+    /// <c>altIds</c>; an auto-approval rule may carry none; null: the event names no actor at all).</summary>
+    public IndentEvent Claim(string name, IndentEvent? claim, Resource? actor)
     {
         var request = ClaimRequest.From(claim);
         Transition applied;
@@ -112,7 +116,7 @@ public sealed class IndentEmulator : IDisposable
                 return seen.Event;
             }
 
-            applied = PetitionMachine.Apply(petition, request, ActorResource(actor), time.GetUtcNow(), NewId);
+            applied = PetitionMachine.Apply(petition, request, actor, time.GetUtcNow(), NewId);
             petitions[name] = applied.Petition;
             Save(applied.Petition);
             if (claimKey is not null)
@@ -122,7 +126,7 @@ public sealed class IndentEmulator : IDisposable
             }
         }
 
-        logger.LogInformation("Petition {Petition}: {Event} by {Actor}", name, request.EventType, actor);
+        logger.LogInformation("Petition {Petition}: {Event} by {Actor}", name, request.EventType, actor?.Email ?? actor?.Id ?? "nobody");
         Announce(applied);
         return applied.Recorded;
     }

@@ -92,7 +92,7 @@ public static class PetitionMachine
     }
 
     /// <summary>Applies a claim by <paramref name="actor"/> at <paramref name="now"/>.</summary>
-    public static Transition Apply(Petition petition, ClaimRequest claim, Resource actor, DateTimeOffset now, Func<string> newId)
+    public static Transition Apply(Petition petition, ClaimRequest claim, Resource? actor, DateTimeOffset now, Func<string> newId)
     {
         ArgumentNullException.ThrowIfNull(petition);
         ArgumentNullException.ThrowIfNull(claim);
@@ -112,7 +112,7 @@ public static class PetitionMachine
             ? expires
             : null;
 
-    static Transition Approve(Petition petition, ClaimRequest claim, Resource actor, DateTimeOffset now, Func<string> newId)
+    static Transition Approve(Petition petition, ClaimRequest claim, Resource? actor, DateTimeOffset now, Func<string> newId)
     {
         Require(petition, IndentPhases.Open, "an open petition can be approved");
         var name = petition.Name!;
@@ -130,7 +130,7 @@ public static class PetitionMachine
         return new Transition(Moved(petition, IndentPhases.Granted, [approve, grant], labels, now), approve, [approve, grant]);
     }
 
-    static Transition End(Petition petition, ClaimRequest claim, Resource actor, DateTimeOffset now, Func<string> newId, string from, string to, string rule)
+    static Transition End(Petition petition, ClaimRequest claim, Resource? actor, DateTimeOffset now, Func<string> newId, string from, string to, string rule)
     {
         Require(petition, from, rule);
         var recorded = NewEvent(claim.EventType, petition.Name!, actor, claim.Reason, petition.Resources, now, claim.Id ?? newId());
@@ -152,7 +152,7 @@ public static class PetitionMachine
             State = new PetitionState { Status = new PetitionStatus { Phase = phase }, EventHistory = [.. petition.State?.EventHistory ?? [], .. events] },
         };
 
-    static IndentEvent NewEvent(string type, string petition, Resource actor, string? reason, IReadOnlyList<Resource>? resources, DateTimeOffset at, string id, Dictionary<string, string>? extraLabels = null) =>
+    static IndentEvent NewEvent(string type, string petition, Resource? actor, string? reason, IReadOnlyList<Resource>? resources, DateTimeOffset at, string id, Dictionary<string, string>? extraLabels = null) =>
         new()
         {
             EventType = type,

@@ -62,6 +62,13 @@ public static class LocalHost
                 // The emulator's requestable "Production", granted as a local group.
                 overrides[Core.Workflow.AccessOptions.GroupsSetting] = $"{IndentEmulator.ProductionResource}={FileGroups.ProductionGroup}";
             }
+
+            if (string.IsNullOrWhiteSpace(configuration[Core.People.FourEyesOptions.AutoApproversSetting]))
+            {
+                // The emulator's auto-approval rule (--auto-approve, --rule) approves as this actor: listed, as an operator
+                // would list an Indent rule they trust; a grant by any other non-person is refused.
+                overrides[Core.People.FourEyesOptions.AutoApproversSetting] = IndentEmulator.AutoApprover;
+            }
         }
 
         // Callers' tokens: this host's own issuer unless an authority (e.g. a real Entra tenant) is configured.
@@ -70,6 +77,10 @@ public static class LocalHost
         {
             overrides[AuthOptions.AuthoritySetting] = baseAddress.ToString();
             overrides[AuthOptions.AudienceSetting] = LocalIssuer.Audience;
+            if (string.IsNullOrWhiteSpace(configuration[AuthOptions.ClientsSetting]))
+            {
+                overrides[AuthOptions.ClientsSetting] = LocalIssuer.ClientId;
+            }
         }
 
         // Content root in the build output: no appsettings file watchers over whatever directory we were started in.
@@ -99,6 +110,7 @@ public static class LocalHost
             builder.AddIndentEmulator(EmulatorOptionsFor(options, builder.Configuration, baseAddress, dataDirectory, persist: options.PersistEmulator
                 ?? (engineOptions.IsDurable || options.DataDirectory is not null || settings.DataDirectory is not null)
                 ? Path.Combine(dataDirectory, "indent") : null));
+            builder.Services.AddSingleton(_ => Inbox.InboxSession.Open(dataDirectory));
         }
 
         builder.Services.AddSingleton(_ => LocalIssuer.Open(dataDirectory));

@@ -11,7 +11,8 @@ public sealed class RunningHost(WebApplication app, Uri baseAddress, bool emulat
     public string EngineDescription { get; } = engineDescription;
     public string DataDirectory { get; } = dataDirectory;
     public string? GeneratedSecretsFile { get; } = generatedSecretsFile;
-    public Uri Inbox => new(BaseAddress, "inbox");
+    /// <summary>The inbox's sign-in link (see <see cref="Inbox.InboxSession"/>).</summary>
+    public Uri Inbox => Services.GetService(typeof(Inbox.InboxSession)) is Inbox.InboxSession session ? session.Link(BaseAddress) : new(BaseAddress, "inbox");
     public Uri Api => new(BaseAddress, "api/");
     public Uri IndentApi => new(BaseAddress, "indent/v1");
     public IServiceProvider Services => App.Services;

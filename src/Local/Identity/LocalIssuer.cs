@@ -22,6 +22,10 @@ public sealed class LocalIssuer
     /// <summary>The <c>aud</c> of local tokens: the local API.</summary>
     public const string Audience = "api://approvals-local";
 
+    /// <summary>The <c>azp</c> of local tokens: the client application they are issued to (the local CLI), the one client
+    /// the local host accepts unless <c>APPROVALS_AUTH_CLIENTS</c> says otherwise.</summary>
+    public const string ClientId = "approvals-local-cli";
+
     public const string MetadataPath = "/.well-known/openid-configuration";
     public const string JwksPath = "/.well-known/jwks.json";
 
@@ -58,14 +62,16 @@ public sealed class LocalIssuer
     }
 
     /// <summary>A signed access token for <paramref name="email"/> with <paramref name="roles"/>, valid for
-    /// <paramref name="lifetime"/> from <paramref name="now"/> (negative lifetimes make expired tokens, for tests).</summary>
-    public string Mint(string email, IEnumerable<string> roles, TimeSpan lifetime, DateTimeOffset now, string? name = null, string issuer = Issuer, string audience = Audience)
+    /// <paramref name="lifetime"/> from <paramref name="now"/> (negative lifetimes make expired tokens, for tests).
+    /// <paramref name="client"/> is the <c>azp</c>; the <c>oid</c> is <paramref name="objectId"/> when given, else the local
+    /// person's id; with <paramref name="withObjectId"/> false the token carries none (a token naming no directory object).</summary>
+    public string Mint(string email, IEnumerable<string> roles, TimeSpan lifetime, DateTimeOffset now, string? name = null, string issuer = Issuer, string audience = Audience, string client = ClientId, bool withObjectId = true, string? objectId = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(email);
         ArgumentNullException.ThrowIfNull(roles);
         var subject = email.Trim().ToLowerInvariant();
         // Entra's tokens carry the person's object id (oid), the key the API decides on; a local person's id is theirs.
-        var objectId = subject.Contains('@', StringComparison.Ordinal) ? PersonIdFor(subject) : null;
+        objectId = withObjectId ? objectId ?? (subject.Contains('@', StringComparison.Ordinal) ? PersonIdFor(subject) : null) : null;
         var issuedAt = lifetime < TimeSpan.Zero ? now + lifetime - TimeSpan.FromMinutes(5) : now;
         var claims = new Dictionary<string, object>
         {
@@ -73,6 +79,7 @@ public sealed class LocalIssuer
             ["preferred_username"] = subject,
             ["name"] = name ?? subject,
             ["roles"] = roles.Distinct(StringComparer.Ordinal).ToArray(),
+            ["azp"] = client,
         };
         if (objectId is not null)
         {

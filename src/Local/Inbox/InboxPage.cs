@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Approvals.Local.Inbox;
 
@@ -25,7 +26,10 @@ public static class InboxPage
 
     public static IEndpointRouteBuilder MapInbox(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/inbox", (HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, TimeProvider time, FileUserDirectory people) =>
+        var inbox = app.MapGroup("/inbox");
+        inbox.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<InboxSession>().Check(context.HttpContext) ?? await next(context));
+        inbox.MapGet("", (HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, TimeProvider time, FileUserDirectory people) =>
         {
             var tokens = antiforgery.GetAndStoreTokens(http);
             var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
@@ -39,7 +43,7 @@ public static class InboxPage
         });
 
         // Who the approver is: one of the directory's people (or the default approver), kept in a cookie.
-        app.MapPost("/inbox/acting-as", async (HttpContext http, IAntiforgery antiforgery, FileUserDirectory people) =>
+        inbox.MapPost("/acting-as", async (HttpContext http, IAntiforgery antiforgery, FileUserDirectory people) =>
         {
             if (await FormAsync(http, antiforgery) is not { } form)
             {
@@ -56,7 +60,7 @@ public static class InboxPage
             return Results.Redirect("/inbox", permanent: false, preserveMethod: false);
         }).DisableAntiforgery();
 
-        app.MapPost("/inbox/petitions/{name}/{action}", async (string name, string action, HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, FileUserDirectory people) =>
+        inbox.MapPost("/petitions/{name}/{action}", async (string name, string action, HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, FileUserDirectory people) =>
         {
             if (await FormAsync(http, antiforgery) is not { } form)
             {

@@ -24,7 +24,8 @@ public sealed class RefusalHost : IAsyncLifetime
 }
 
 /// <summary>Every route but the webhook and health: 401 (with <c>WWW-Authenticate</c>, problem+json) for a missing,
-/// expired, wrongly signed, wrong-issuer and wrong-audience token; 403 for a token without the route's role.</summary>
+/// expired, wrongly signed, wrong-issuer and wrong-audience token; 403 for a token without the route's role, without
+/// an <c>oid</c>, or issued to a client application not listed in <c>APPROVALS_AUTH_CLIENTS</c>.</summary>
 public sealed class AuthenticationTests(RefusalHost fixture) : IClassFixture<RefusalHost>
 {
     static readonly string SomeId = ApprovalIds.New(WorkflowLabels.ResetPasswordAction, "123");
@@ -48,6 +49,7 @@ public sealed class AuthenticationTests(RefusalHost fixture) : IClassFixture<Ref
         var issuer = LocalIssuer.Open(host.DataDirectory);
         var now = DateTimeOffset.UtcNow;
         var other = Directory.CreateTempSubdirectory("other-issuer-").FullName;
+        Actions.FileUserDirectory.EnsurePerson(host.DataDirectory, "eve@local"); // a person of the directory, so only the token is wrong
         var cases = new (string Name, string? Token, HttpStatusCode Expected)[]
         {
             ("missing", null, HttpStatusCode.Unauthorized),
@@ -57,6 +59,8 @@ public sealed class AuthenticationTests(RefusalHost fixture) : IClassFixture<Ref
             ("wrong audience", issuer.Mint("eve@local", ApprovalsRoles.All, TimeSpan.FromHours(1), now, audience: "api://another-api"), HttpStatusCode.Unauthorized),
             ("garbage", "not-a-jwt", HttpStatusCode.Unauthorized),
             ("no role", issuer.Mint("eve@local", [], TimeSpan.FromHours(1), now), HttpStatusCode.Forbidden),
+            ("no oid", issuer.Mint("eve@local", ApprovalsRoles.All, TimeSpan.FromHours(1), now, withObjectId: false), HttpStatusCode.Forbidden),
+            ("a client not listed", issuer.Mint("eve@local", ApprovalsRoles.All, TimeSpan.FromHours(1), now, client: "some-app-eve-consented-to"), HttpStatusCode.Forbidden),
         };
 
         foreach (var (name, token, expected) in cases)
@@ -116,6 +120,69 @@ public sealed class AuthenticationTests(RefusalHost fixture) : IClassFixture<Ref
 /// <summary>People in the loop, end to end on the embedded engine; resets counted from the local directory's log.</summary>
 public sealed class PeopleTests
 {
+    public static TheoryData<string, string> NotAPersonOnEveryStartRoute => new()
+    {
+        { "a disabled person", "api/password-resets" },
+        { "a disabled person", "api/access-requests" },
+        { "an object id the directory does not have", "api/password-resets" },
+        { "an object id the directory does not have", "api/access-requests" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotAPersonOnEveryStartRoute))]
+    public async Task Start_ByATokenOfNoEnabledDirectoryPerson_403_NothingStarted(string who, string route)
+    {
+        await using var host = await TestHost.StartAsync();
+        var issuer = LocalIssuer.Open(host.DataDirectory);
+        var token = who == "a disabled person"
+            ? issuer.Mint("dana@local", [ApprovalsRoles.Request], TimeSpan.FromHours(1), DateTimeOffset.UtcNow) // seeded, disabled
+            : issuer.Mint("gone@local", [ApprovalsRoles.Request], TimeSpan.FromHours(1), DateTimeOffset.UtcNow, objectId: "0b5e7c1e-0000-4000-8000-00000000dead");
+        using var caller = new HttpClient { BaseAddress = host.Host.BaseAddress };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var body = route.EndsWith("password-resets", StringComparison.Ordinal)
+            ? """{"userId":"123","reason":"to recover account"}"""
+            : """{"resource":"Production","reason":"to debug production","durationSeconds":60}""";
+
+        using var response = await caller.PostAsync(route, new StringContent(body, Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadAsStringAsync();
+        var instances = 0;
+        await foreach (var _ in host.Durable.GetAllInstancesAsync())
+        {
+            instances++;
+        }
+
+        Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{who} on {route}: {(int)response.StatusCode} {problem}");
+        Assert.Contains("Not a directory person", problem, StringComparison.Ordinal);
+        Assert.Equal(0, instances);
+        Assert.Empty(host.Emulator.All());
+    }
+
+    [Fact]
+    public async Task Roles_AsTheReadmeSays_AuditReadsAny_AdminReadsAndCancelsAny_ARequesterOnlyTheirOwn()
+    {
+        await using var host = await TestHost.StartAsync();
+        using var alice = host.As("alice@local");
+        using var bob = host.As("bob@local");
+        using var auditor = host.As("auditor@local", ApprovalsRoles.Audit);
+        using var admin = host.As("admin@local", ApprovalsRoles.Admin);
+        var id = await StartAsAsync(host, alice, "123");
+        await host.WaitForPetitionAsync(id);
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"api/approvals/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"api/approvals/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.PostAsync($"api/approvals/{id}/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await auditor.GetAsync($"api/approvals/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await auditor.GetAsync($"api/approvals/{id}/history")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await auditor.PostAsync($"api/approvals/{id}/cancel", null)).StatusCode);
+        Assert.Equal(ApprovalStatuses.AwaitingApproval, (await host.ViewAsync(id)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"api/approvals/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"api/approvals/{id}/history")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.PostAsync($"api/approvals/{id}/credential", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync($"api/approvals/{id}/cancel", null)).StatusCode);
+        Assert.Equal(ApprovalStatuses.Cancelled, (await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status))).Status);
+        Assert.Equal(0, host.Resets("123"));
+    }
+
     static async Task<string> StartAsAsync(TestHost host, HttpClient caller, string user, string? key = null, string reason = "locked out")
     {
         using var response = await host.PostResetAsync(user, reason, idempotencyKey: key, http: caller);
@@ -162,7 +229,7 @@ public sealed class PeopleTests
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
 
         Assert.Equal(ApprovalStatuses.Denied, done.Status);
-        Assert.Contains("four eyes: approved by the requester (alice@local)", done.Detail, StringComparison.Ordinal);
+        Assert.Contains("four eyes: approved by the requester (alice@local is the same directory person)", done.Detail, StringComparison.Ordinal);
         Assert.Equal(0, host.Resets("bob"));
         Assert.Equal(IndentPhases.Revoked, (await host.Indent.GetPetitionAsync(petition)).Phase);
     }
@@ -214,7 +281,7 @@ public sealed class PeopleTests
         using var bob = host.As("bob@local");
         using var auditor = host.As("audit@local", ApprovalsRoles.Audit);
         var id = await StartAsAsync(host, alice, "carol");
-        host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, new IndentEvent { EventType = IndentEventTypes.Approve }, "approver@local");
+        host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, new IndentEvent { EventType = IndentEventTypes.Approve }, "bob@local");
         await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
 
         using var early = await alice.GetFromJsonAsync<JsonDocument>($"api/approvals/{id}");
@@ -260,7 +327,7 @@ public sealed class PeopleTests
         using var alice = new HttpClient { BaseAddress = host.Host.BaseAddress };
         alice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.Host.MintToken("alice@local", lifetime: TimeSpan.FromHours(48)));
         var id = await StartAsAsync(host, alice, "carol");
-        host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, new IndentEvent { EventType = IndentEventTypes.Approve }, "approver@local");
+        host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, new IndentEvent { EventType = IndentEventTypes.Approve }, "bob@local");
         await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
         Assert.Single(Directory.GetFiles(Path.Combine(host.DataDirectory, "secrets")));
 

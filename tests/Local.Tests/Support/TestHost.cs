@@ -65,6 +65,8 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>An API client acting as <paramref name="email"/> with <paramref name="roles"/> (default: Approvals.Request).</summary>
     public HttpClient As(string email, params string[] roles)
     {
+        // A caller in Azure is a person of the tenant: make them one of the local directory first.
+        FileUserDirectory.EnsurePerson(DataDirectory, email);
         var client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Host.MintToken(email, roles.Length == 0 ? [Core.Identity.ApprovalsRoles.Request] : roles));
         return client;
