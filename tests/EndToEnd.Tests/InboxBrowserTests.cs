@@ -60,12 +60,12 @@ public sealed class InboxBrowserTests
         await using var __ = browser;
         var page = await browser.NewPageAsync();
 
-        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        await page.GotoAsync(host.Inbox.ToString());
         var approveCard = page.Locator($"article[data-petition='{approveMe.Petition}']");
         var denyCard = page.Locator($"article[data-petition='{denyMe.Petition}']");
         await Assertions.Expect(approveCard).ToHaveAttributeAsync("data-phase", "open");
         await Assertions.Expect(approveCard).ToContainTextAsync("locked out after holiday");
-        await Assertions.Expect(approveCard.Locator(".who")).ToHaveTextAsync(HostProcess.Caller); // who asks, for whom
+        await Assertions.Expect(approveCard.Locator(".who")).ToHaveTextAsync($"helpdesk <{HostProcess.Caller}>"); // who asks (the directory person), for whom
         await Assertions.Expect(approveCard).ToContainTextAsync("Reset Password (user:erin)");
         await ActAsAsync(page, "alice@local");
         await approveCard.Locator("select[name=duration]").SelectOptionAsync("3h0m0s");
@@ -112,7 +112,7 @@ public sealed class InboxBrowserTests
         await using var __ = browser;
         var page = await browser.NewPageAsync();
 
-        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        await page.GotoAsync(host.Inbox.ToString());
         await ActAsAsync(page, "gina@local");
         await page.Locator($"article[data-petition='{request.Petition}']").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
 
@@ -141,7 +141,7 @@ public sealed class InboxBrowserTests
             _ = d.DismissAsync();
         };
 
-        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        await page.GotoAsync(host.Inbox.ToString());
         var card = page.Locator($"article[data-petition='{request.Petition}']");
 
         Assert.Equal(hostile, (await card.Locator(".reason").TextContentAsync())?.Trim());
@@ -156,7 +156,11 @@ public sealed class InboxBrowserTests
         await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
         var request = await RequestAsync(host, "oscar", "cross-site attempt");
 
-        using var forged = await host.Http.PostAsync($"inbox/petitions/{request.Petition}/approve", new FormUrlEncodedContent(new Dictionary<string, string> { ["duration"] = "" }));
+        // Signed in to the inbox (its session cookie), but the form carries no anti-forgery token: a cross-site post.
+        using var post = new HttpRequestMessage(HttpMethod.Post, $"inbox/petitions/{request.Petition}/approve") { Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["duration"] = "" }) };
+        post.Headers.Add("Cookie", host.InboxCookie);
+        using var browserless = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = host.BaseAddress };
+        using var forged = await browserless.SendAsync(post);
         using var indent = host.IndentHttp();
         using var petition = JsonDocument.Parse(await indent.GetStringAsync($"indent/v1/spaces/local/petitions/{request.Petition}"));
 

@@ -88,6 +88,13 @@ public static class ApprovalClient
         }
     }
 
+    /// <summary>The inbox's sign-in link of a host on this machine, when its data directory holds one; else the bare page.</summary>
+    static Uri InboxLink(Uri root, string? dataDirectory)
+    {
+        var data = dataDirectory ?? (Environment.GetEnvironmentVariable(LocalHostSettings.DataDirectorySetting) is { Length: > 0 } d ? d : LocalHost.DefaultDataDirectory());
+        return File.Exists(Inbox.InboxSession.TokenFile(data)) ? Inbox.InboxSession.Open(data).Link(root) : new Uri(root, "inbox");
+    }
+
     static async Task<int> RequestAndWaitAsync(HttpClient http, Uri root, Options options, RunningHost? host, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
@@ -132,7 +139,7 @@ public static class ApprovalClient
                     await output.WriteLineAsync(new ApprovalProgress.Requested(view.Space ?? "indent", view.Petition).ToString());
                     if (host?.Emulated == true || root.IsLoopback)
                     {
-                        await output.WriteLineAsync($"↳ An approver can decide at {new Uri(root, "inbox")}");
+                        await output.WriteLineAsync($"↳ An approver can decide at {host?.Inbox ?? InboxLink(root, options.DataDirectory)}");
                     }
 
                     announced = true;

@@ -41,7 +41,10 @@ public static partial class IdentityCommands
                 return ExitCodes.Usage;
             }
 
-            var issuer = LocalIssuer.Open(parse.GetValue(dataDir) ?? DataDirectory());
+            // A caller is a person of the directory (the API refuses anyone else): make them one of the local directory.
+            var data = parse.GetValue(dataDir) ?? DataDirectory();
+            Actions.FileUserDirectory.EnsurePerson(data, email);
+            var issuer = LocalIssuer.Open(data);
             await output.WriteLineAsync(issuer.Mint(email, asked, TimeSpan.FromMinutes(lifetime), DateTimeOffset.UtcNow));
             return ExitCodes.Done;
         });

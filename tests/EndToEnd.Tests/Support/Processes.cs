@@ -82,6 +82,12 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>Who <see cref="Http"/> is: a helpdesk member holding every app role.</summary>
     public const string Caller = "helpdesk@local";
 
+    /// <summary>The inbox's sign-in link, as <c>serve</c> prints it (the token lives in the data directory).</summary>
+    public Uri Inbox => Local.Inbox.InboxSession.Open(DataDirectory).Link(BaseAddress);
+
+    /// <summary>The inbox's session cookie, as a browser holds it after opening <see cref="Inbox"/>.</summary>
+    public string InboxCookie => $"{Local.Inbox.InboxSession.CookieName}={Local.Inbox.InboxSession.Open(DataDirectory).Token}";
+
     /// <summary>A token from the host's own issuer (its key in the data directory), as <c>approvals-local token</c> prints.
     /// Whoever it is for is made a person of the local directory first, as an API caller in Azure is a person of the tenant.</summary>
     public string Token(string email, IEnumerable<string> roles)

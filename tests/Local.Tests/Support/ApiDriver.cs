@@ -53,6 +53,12 @@ public static class ApiDriver
         return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
     }
 
+    /// <summary>Approves as a person of the local directory (bob, by default), as an approver's click reaches Indent: a
+    /// grant four eyes accepts while that person is neither the requester nor the target. (The workflow's own Indent
+    /// token is not a person: a grant it made is refused.)</summary>
+    public static Core.Indent.IndentEvent ApproveAsAPerson(this TestHost host, string petition, string person = "bob@local") =>
+        host.Emulator.Claim(petition, new Core.Indent.IndentEvent { EventType = Core.Indent.IndentEventTypes.Approve }, person);
+
     /// <summary>Makes sure the local directory knows <paramref name="userId"/> (as <c>{id}@local</c>), as a test's users must exist.</summary>
     public static void Know(this TestHost host, string userId)
     {

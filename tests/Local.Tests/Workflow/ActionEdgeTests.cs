@@ -52,7 +52,7 @@ public sealed class ActionEdgeTests
         var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Faults.Set(new FaultSpec { LatencyMs = 2000, Method = "GET", PathContains = "/petitions/" + petition });
 
-        await host.Indent.ApproveAsync(petition);
+        host.ApproveAsAPerson(petition);
         await WaitUntilAsync(() => ScheduledReads(host, id) >= 1, "the read-and-act is in flight");
         using var cancel = await host.Http.PostAsync($"api/approvals/{id}/cancel", null);
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
@@ -71,7 +71,7 @@ public sealed class ActionEdgeTests
         // approval stays "approved" a while.
         host.Users.FailNextWrites(4);
 
-        await host.Indent.ApproveAsync(petition);
+        host.ApproveAsAPerson(petition);
         await host.WaitForStatusAsync(id, ApprovalStatuses.Approved);
         using var cancel = await host.Http.PostAsync($"api/approvals/{id}/cancel", null);
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
@@ -88,7 +88,7 @@ public sealed class ActionEdgeTests
         var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Users.FailNextWrites(4); // every try of the action's first attempt (the Graph client's 1 + 3)
 
-        await host.Indent.ApproveAsync(petition);
+        host.ApproveAsAPerson(petition);
         await WaitUntilAsync(() => host.Users.PendingWriteFailures == 0, "the first attempt failed");
         await host.Indent.RevokeAsync(petition, "changed my mind");
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
@@ -105,7 +105,7 @@ public sealed class ActionEdgeTests
         var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Host.Services.GetRequiredService<FileCredentialStore>().FailNextMarks(100);
 
-        await host.Indent.ApproveAsync(petition);
+        host.ApproveAsAPerson(petition);
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
 
         Assert.Equal(ApprovalStatuses.Completed, done.Status);

@@ -23,7 +23,7 @@ public sealed class IndentCallsTests
         var id = await host.StartResetAsync("calls" + Guid.NewGuid().ToString("N")[..8]);
         var petition = (await host.WaitForPetitionAsync(id)).Petition!;
         // The approver acts in Indent (here: the emulator itself, not its API, so the count is the workflow's alone).
-        host.Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve }, "mary@acme.test");
+        host.Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve }, "bob@local");
         await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
 
         var after = new Dictionary<string, long>(EmulatorEndpoints.CallCounts);
@@ -44,7 +44,7 @@ public sealed class IndentCallsTests
         var petition = (await host.WaitForPetitionAsync(id)).Petition!;
         if (phase == "active")
         {
-            host.Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve }, "mary@acme.test");
+            host.Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve }, "bob@local");
             await host.WaitForStatusAsync(id, ApprovalStatuses.Active);
         }
 

@@ -25,7 +25,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         var waiting = await host.WaitForPetitionAsync(id);
 
         var clock = Stopwatch.StartNew();
-        await host.Indent.ApproveAsync(waiting.Petition!);
+        host.ApproveAsAPerson(waiting.Petition!);
         var done = await host.WaitForStatusAsync(id, ApprovalStatuses.Completed, 10_000);
         clock.Stop();
 
@@ -33,7 +33,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{clock.ElapsedMilliseconds} ms");
         Assert.Equal(0, done.PollCount);
         Assert.Equal(1, host.Resets(user));
-        Assert.Equal(IndentOptions.TokenSetting.Length > 0 ? "workflow@acme.test" : null, done.DecidedBy);
+        Assert.Equal("bob@local", done.DecidedBy);
         Assert.StartsWith("local-secret://tmp-pw-", done.Result!.CredentialReference, StringComparison.Ordinal);
         Assert.True(done.Result.ForceChangeAtNextSignIn);
         Assert.True(host.Users.Find(user)!.MustChangePassword);
@@ -48,7 +48,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         var id = await host.StartResetAsync(user);
         var waiting = await host.WaitForPetitionAsync(id);
 
-        await host.Indent.ApproveAsync(waiting.Petition!);
+        host.ApproveAsAPerson(waiting.Petition!);
         var done = await host.WaitForStatusAsync(id, ApprovalStatuses.Completed);
 
         Assert.True(done.PollCount >= 1);
@@ -79,7 +79,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         var id = await host.StartResetAsync(user);
         var waiting = await host.WaitForPetitionAsync(id);
 
-        await host.Indent.ApproveAsync(waiting.Petition!);
+        host.ApproveAsAPerson(waiting.Petition!);
         await host.Indent.RevokeAsync(waiting.Petition!, "mistake");
         var done = await host.WaitForStatusAsync(id, ApprovalStatuses.Denied);
 
@@ -172,7 +172,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         var waiting = await host.WaitForPetitionAsync(id);
         host.Faults.Set(new FaultSpec { Status = 500, Count = 6, PathContains = "/petitions/" });
 
-        await host.Indent.ApproveAsync(waiting.Petition!);
+        host.ApproveAsAPerson(waiting.Petition!);
         await host.WaitForStatusAsync(id, ApprovalStatuses.Completed, 30_000);
 
         Assert.Equal(1, host.Resets(user));
@@ -200,7 +200,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         var id = await host.StartResetAsync(user);
         var waiting = await host.WaitForPetitionAsync(id);
 
-        await host.Indent.ApproveAsync(waiting.Petition!);
+        host.ApproveAsAPerson(waiting.Petition!);
         var grant = new IndentEvent
         {
             EventType = IndentEventTypes.Grant,
