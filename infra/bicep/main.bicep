@@ -59,6 +59,12 @@ param maxDeadlineSeconds int = 604800
 @description('Time-boxed access: requestable Indent resources and the Entra group (object id) each one grants, as resourceId=groupId pairs, comma-separated (empty: no resource can be requested). infra/scripts/grant-graph.sh --access grants the GroupMember.ReadWrite.All permission this needs.')
 param accessGroups string = ''
 
+@description('Client applications (application ids) whose tokens the API accepts, comma-separated. Empty: the Azure CLI and the API\'s own app registration.')
+param authClients string = ''
+
+@description('Indent actors (ids or emails) allowed to grant without being a directory person: auto-approval rules you trust, comma-separated. Empty: every grant needs a person.')
+param autoApprovers string = ''
+
 @description('Time-boxed access: shortest, longest and default duration one may ask for (seconds).')
 param accessMinSeconds int = 60
 param accessMaxSeconds int = 28800
@@ -201,6 +207,8 @@ module function 'app/function.bicep' = {
       // Callers' Entra ID tokens: this tenant's v2.0 issuer, for this API's app registration.
       APPROVALS_AUTH_AUTHORITY: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
       APPROVALS_AUTH_AUDIENCE: empty(apiIdentifierUri) ? apiClientId : '${apiClientId},${apiIdentifierUri}'
+      APPROVALS_AUTH_CLIENTS: authClients
+      APPROVALS_AUTO_APPROVERS: autoApprovers
       AzureFunctionsJobHost__extensions__durableTask__storageProvider__maxQueuePollingInterval: maxQueuePollingInterval
       APPROVALS_POLL_INITIAL_SECONDS: string(pollInitialSeconds)
       APPROVALS_POLL_MAX_SECONDS: string(pollMaxSeconds)

@@ -85,7 +85,7 @@ if [[ -z "$app" ]]; then
  "appRoles":[
   {"id":"$request","value":"Approvals.Request","displayName":"Approvals requester","description":"Ask for password resets; read, cancel and collect the temporary password of one's own requests.","allowedMemberTypes":["User"],"isEnabled":true},
   {"id":"$audit","value":"Approvals.Audit","displayName":"Approvals auditor","description":"Read the status and history of every approval.","allowedMemberTypes":["User","Application"],"isEnabled":true},
-  {"id":"$admin","value":"Approvals.Admin","displayName":"Approvals administrator","description":"Cancel any approval.","allowedMemberTypes":["User"],"isEnabled":true}]}
+  {"id":"$admin","value":"Approvals.Admin","displayName":"Approvals administrator","description":"Read and cancel any approval.","allowedMemberTypes":["User"],"isEnabled":true}]}
 JSON
 )
   app=$(create "$graph/v1.0/applications" "$body")

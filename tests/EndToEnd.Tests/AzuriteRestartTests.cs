@@ -69,7 +69,7 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
 
         await using var second = await HostProcess.StartAsync(data, env, port);
         Assert.Equal("awaiting_approval", (await ViewAsync(second, id)).GetProperty("status").GetString());
-        using var indent = second.IndentHttp();
+        using var indent = await second.IndentHttpAsAsync("bob@local"); // a reviewer of the directory, as four eyes requires
         using var approve = await indent.PostAsync($"indent/v1/spaces/local/petitions/{petition}/claims", JsonContent.Create(new { claim = new { @event = "access/approve" } }));
         Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
 
@@ -98,7 +98,7 @@ public sealed class AzuriteRestartTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
             id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
             var waiting = await WaitAsync(first, id, v => v.TryGetProperty("petition", out var p) && p.ValueKind == JsonValueKind.String);
-            using var indent = first.IndentHttp();
+            using var indent = await first.IndentHttpAsAsync("bob@local");
             using var approve = await indent.PostAsync($"indent/v1/spaces/local/petitions/{waiting.GetProperty("petition").GetString()}/claims", JsonContent.Create(new { claim = new { @event = "access/approve" } }));
             Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
             var active = await WaitAsync(first, id, v => v.GetProperty("status").GetString() == "active");

@@ -29,7 +29,7 @@ using Moq;
 namespace Approvals.Functions.Tests;
 
 /// <summary>The Functions app's own code, run: its service container (<see cref="FunctionsServiceCollectionExtensions"/>)
-/// with only Azure's endpoints stood in — Key Vault over loopback HTTPS, Graph over loopback HTTP, Indent as the local
+/// with only Azure's endpoints stood in — Key Vault over loopback HTTPS, Graph as the local Microsoft Graph, Indent as the local
 /// emulator — and its <c>[Function]</c> wrappers, the orchestrator and activities registered on the embedded engine
 /// under their Function names. What the Functions host itself does (binding conversion, keys) stays with the
 /// functions.metadata tests.</summary>
@@ -59,9 +59,8 @@ public sealed class FunctionsAppTests
         vault.Seed("indent-api-token", Token);
         vault.Seed("indent-webhook-secret", WebhookSecret);
         vault.Seed("approvals-seal-key", "functions-app-seal-key");
-        await using var graph = await LoopbackServer.StartAsync((ctx, req) => req.Method == "GET"
-            ? LoopbackServer.WriteJsonAsync(ctx, "{\"lastPasswordChangeDateTime\":null}")
-            : Task.CompletedTask.ContinueWith(_ => ctx.Response.StatusCode = 204, TaskScheduler.Default));
+        // Graph: the local host's Microsoft Graph (its people and their log), with a token its issuer mints for the app.
+        var graph = indent.Services.GetRequiredService<Local.Graph.GraphEmulator>();
 
         // The Functions app's container, as Program.cs builds it.
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -75,13 +74,14 @@ public sealed class FunctionsAppTests
             // Callers' tokens: the local host's issuer stands in for Entra ID (its OIDC metadata and JWKS, over loopback).
             [AuthOptions.AuthoritySetting] = indent.BaseAddress.ToString(),
             [AuthOptions.AudienceSetting] = LocalIssuer.Audience,
+            [AuthOptions.ClientsSetting] = LocalIssuer.ClientId,
+            ["GRAPH_BASE_URL"] = Local.Graph.GraphEndpoints.BaseUrl(indent.BaseAddress).ToString(),
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(vault.Client());                                          // Key Vault, stood in
         builder.Services.AddKeyedSingleton(KeyVaultCredentialStore.ClientKey, vault.Client());
-        builder.Services.AddSingleton<TokenCredential>(new FakeKeyVault.StaticCredential());   // Entra, stood in
+        builder.Services.AddSingleton(indent.Services.GetRequiredService<TokenCredential>());     // Entra, stood in by the local issuer
         builder.Services.AddApprovalsFunctions(builder.Configuration);
-        builder.Services.AddHttpClient<IUserDirectory, EntraUserDirectory>().ConfigureHttpClient(c => c.BaseAddress = new Uri(graph.BaseAddress, "v1.0/"));
 
         // The Functions host's part: the orchestrator and activities under their [Function] names, on the embedded engine.
         var engine = new DurableEngine(new EngineOptions(), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
@@ -112,7 +112,7 @@ public sealed class FunctionsAppTests
         var client = app.Services.GetRequiredService<DurableTaskClient>();
         var functions = ActivatorUtilities.CreateInstance<ApiFunctions>(app.Services);
 
-        bearer = indent.MintToken("helpdesk@acme.test");
+        bearer = indent.MintToken("alice@local"); // a person of the (local) directory
         var (unauthenticated, _) = await RunAsync(app.Services, r => functions.Start(r, client), "POST", """{"userId":"123","reason":"to recover account"}""", token: null);
         Assert.Equal(401, unauthenticated);
         var (startStatus, startBody) = await RunAsync(app.Services, r => functions.Start(r, client), "POST", """{"userId":"123","reason":"to recover account"}""");
@@ -120,12 +120,14 @@ public sealed class FunctionsAppTests
         var id = JsonDocument.Parse(startBody).RootElement.GetProperty("id").GetString()!;
 
         var petition = await EventuallyAsync(async () => (await client.GetInstanceAsync(id, getInputsAndOutputs: true))?.ReadCustomStatusAs<ApprovalProgressStatus>()?.Petition);
-        await indent.Services.GetRequiredService<IndentClient>().ApproveAsync(petition!);
+        indent.Services.GetRequiredService<Local.Emulator.IndentEmulator>().Claim(petition!, new IndentEvent { EventType = IndentEventTypes.Approve }, "bob@local");
         var done = await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
 
         Assert.Equal(ApprovalStatuses.Completed, done.ReadOutputAs<ApprovalResult>()!.Status);
         var patch = Assert.Single(graph.Requests, r => r.Method == "PATCH");
-        Assert.Equal("/v1.0/users/123", patch.PathAndQuery);
+        Assert.Equal(Local.Graph.GraphEndpoints.ApiPrefix + "/users/123", patch.Path);
+        Assert.Equal(204, patch.Status);
+        Assert.Equal(1, Local.Actions.FileUserDirectory.Read(data)["123"].Resets); // the directory's own log
         Assert.Single(vault.Secrets[PasswordResetService.CredentialName(id)]);
 
         var (statusCode, statusBody) = await RunAsync(app.Services, r => functions.Status(r, id, client), "GET");

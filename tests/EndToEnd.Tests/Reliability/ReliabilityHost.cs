@@ -81,9 +81,11 @@ public sealed class ReliabilityDriver(HostProcess host, IDurableState? state = n
     public async Task<string> PetitionOfAsync(string id, int seconds = 60) =>
         (await WaitAsync(id, v => HasPetition(v) && v.GetProperty("status").GetString() == "awaiting_approval", seconds)).GetProperty("petition").GetString()!;
 
+    /// <summary>A reviewer's claim, made as a person of the directory (bob) with the Indent token the emulator issues
+    /// them, as an approver's click reaches Indent (a grant by the workflow's own service token is refused).</summary>
     public async Task<HttpStatusCode> ClaimAsync(string petition, string eventType)
     {
-        using var indent = host.IndentHttp();
+        using var indent = await host.IndentHttpAsAsync("bob@local");
         using var response = await indent.PostAsync($"indent/v1/spaces/local/petitions/{petition}/claims", JsonContent.Create(new { claim = new { @event = eventType } }));
         await Keep(response);
         return response.StatusCode;

@@ -190,6 +190,19 @@ public sealed class HostProcess : IAsyncDisposable
         return client;
     }
 
+    /// <summary>An HTTP client for the emulator's Indent API as <paramref name="person"/>, with the Indent token the
+    /// emulator issues people (claims made with it carry that person as the actor).</summary>
+    public async Task<HttpClient> IndentHttpAsAsync(string person)
+    {
+        using var admin = IndentHttp();
+        using var issued = await admin.PostAsync("indent/_admin/tokens", new StringContent($$"""{"email":"{{person}}"}""", Encoding.UTF8, "application/json"));
+        issued.EnsureSuccessStatusCode();
+        using var doc = System.Text.Json.JsonDocument.Parse(await issued.Content.ReadAsStringAsync());
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", doc.RootElement.GetProperty("token").GetString());
+        return client;
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flushing, as a crash. Returns the process's own exit status (137, 128 +
     /// SIGKILL's 9, when the kill is what ended it), or null when it had not exited within 10 s.</summary>
     public int? Kill()
