@@ -37,6 +37,9 @@ public sealed class BenchHost : IAsyncDisposable
         log = new FileUserDirectory(dataDirectory, TimeProvider.System);
         Engine = host.EngineDescription;
         Http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        // The requester and the approver are people of the directory, as four eyes requires.
+        FileUserDirectory.EnsurePerson(dataDirectory, "bench@local");
+        FileUserDirectory.EnsurePerson(dataDirectory, Approver);
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", host.MintToken("bench@local", lifetime: TimeSpan.FromHours(8)));
         Emulator = host.Services.GetRequiredService<IndentEmulator>();
         Durable = host.Services.GetRequiredService<DurableTaskClient>();
@@ -98,7 +101,9 @@ public sealed class BenchHost : IAsyncDisposable
     public Task<string> PetitionAsync(string id) => petitions.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
 
     public void Approve(string petition) =>
-        Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve, Reason = "benchmark" }, "bench-approver@acme.test");
+        Emulator.Claim(petition, new IndentEvent { EventType = IndentEventTypes.Approve, Reason = "benchmark" }, Approver);
+
+    const string Approver = "bench-approver@acme.test";
 
     public async Task<string> CompletionAsync(string id, CancellationToken cancellationToken)
     {

@@ -33,6 +33,8 @@ public static class AppSettings
         AccessOptions.DefaultSecondsSetting,
         Identity.AuthOptions.AuthoritySetting,
         Identity.AuthOptions.AudienceSetting,
+        Identity.AuthOptions.ClientsSetting,
+        People.FourEyesOptions.AutoApproversSetting,
         Storage,
         TaskHub,
     ];

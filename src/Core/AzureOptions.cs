@@ -24,6 +24,15 @@ public sealed class AzureOptions : SettingsOptions
         ArgumentNullException.ThrowIfNull(reader);
         KeyVaultUri = reader.AbsoluteUrl(KeyVaultSecretProvider.VaultUriSetting, null, httpsOnly: true, "https://kv-approvals.vault.azure.net/");
         CredentialsVaultUri = reader.AbsoluteUrl(CredentialsVaultUriSetting, KeyVaultUri, httpsOnly: true, "https://kv-apc-approvals.vault.azure.net/");
-        GraphBaseUrl = reader.AbsoluteUrl(EntraUserDirectory.GraphBaseUrlSetting, GraphBaseUrl, httpsOnly: true, EntraUserDirectory.DefaultGraphBaseUrl.ToString(), asDirectory: true)!;
+        // https, except a Graph on this machine (the local host's Microsoft Graph, as for the token issuer).
+        var graph = reader.AbsoluteUrl(EntraUserDirectory.GraphBaseUrlSetting, GraphBaseUrl, httpsOnly: false, EntraUserDirectory.DefaultGraphBaseUrl.ToString(), asDirectory: true)!;
+        if (graph is { Scheme: "http", IsLoopback: false })
+        {
+            reader.Problem($"{EntraUserDirectory.GraphBaseUrlSetting} must be an https URL (plain http only on loopback), such as {EntraUserDirectory.DefaultGraphBaseUrl}.");
+        }
+        else
+        {
+            GraphBaseUrl = graph;
+        }
     }
 }

@@ -36,7 +36,7 @@ public sealed class ApproverResolver(IPeopleDirectory people, IOptions<FourEyesO
             return new ApproverCheck(shown, [], Problem: $"the approver ({shown}) carries identifiers this service does not look up (more than {MaxIdentifiers}, or malformed)");
         }
 
-        var automatic = identifiers.FirstOrDefault(i => options.Value.AutoApprovers.Contains(i, StringComparer.OrdinalIgnoreCase));
+        var automatic = options.Value.AutoApprovers.FirstOrDefault(a => identifiers.Contains(a, StringComparer.OrdinalIgnoreCase)); // as the operator listed it
         var found = new Dictionary<string, DirectoryUser>(StringComparer.OrdinalIgnoreCase);
         foreach (var identifier in identifiers)
         {
