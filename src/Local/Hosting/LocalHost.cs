@@ -47,6 +47,7 @@ public static class LocalHost
         var baseAddress = new Uri($"http://{(options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString())}:{port}/");
         var dataDirectory = options.DataDirectory ?? settings.DataDirectory ?? DefaultDataDirectory();
         OwnerOnly.Directory(dataDirectory);
+        engineOptions.FaultPointDirectory = Path.Combine(dataDirectory, FaultPoints.Directory);
         FileUserDirectory.Seed(dataDirectory);
         FileUserDirectory.EnsurePerson(dataDirectory, LocalIssuer.DefaultPerson());
 
