@@ -6,9 +6,10 @@ namespace Approvals.Core.Workflow;
 
 /// <summary>The access ledger as a table in the task hub's storage account (<c>{TASKHUB_NAME}AccessLedger</c>): one
 /// partition per membership (group and member), one row per approval. Conditional writes use the entity's ETag
-/// (https://learn.microsoft.com/en-us/rest/api/storageservices/update-entity2: "If-Match" — the update fails with 412
-/// when the entity changed since it was read); an insert of an existing row fails with 409
-/// (https://learn.microsoft.com/en-us/rest/api/storageservices/insert-entity). The Functions app already holds
+/// (https://learn.microsoft.com/dotnet/api/azure.data.tables.tableclient.updateentity: with an ETag the update fails
+/// with 412 Precondition Failed when the entity changed since it was read); adding a row that exists throws
+/// (https://learn.microsoft.com/dotnet/api/azure.data.tables.tableclient.addentityasync: "thrown if entity already
+/// exists", 409 Conflict). The Functions app already holds
 /// "Storage Table Data Contributor" on that account for Durable Functions' own tables (infra/bicep/app/rbac.bicep).</summary>
 public sealed class TableAccessLedgerStore(TableClient table) : IAccessLedgerStore
 {
