@@ -70,6 +70,9 @@ param accessMinSeconds int = 60
 param accessMaxSeconds int = 28800
 param accessDefaultSeconds int = 3600
 
+@description('Time-boxed access: how often the reconciler removes memberships that outlived their grant (NCRONTAB, every N seconds or minutes). A membership whose workflow could not end it outlives its grant by at most this interval.')
+param reconcileSchedule string = '0 */1 * * * *'
+
 @description('Client id of the API app registration (app roles Approvals.Request/Audit/Admin). infra/scripts/register-api.sh creates it; azd runs that script before provisioning.')
 @minLength(36)
 param apiClientId string
@@ -219,6 +222,7 @@ module function 'app/function.bicep' = {
       APPROVALS_ACCESS_MIN_SECONDS: string(accessMinSeconds)
       APPROVALS_ACCESS_MAX_SECONDS: string(accessMaxSeconds)
       APPROVALS_ACCESS_DEFAULT_SECONDS: string(accessDefaultSeconds)
+      APPROVALS_RECONCILE_SCHEDULE: reconcileSchedule
     }
   }
 }

@@ -31,6 +31,7 @@ public static class AppSettings
         AccessOptions.MinSecondsSetting,
         AccessOptions.MaxSecondsSetting,
         AccessOptions.DefaultSecondsSetting,
+        ReconcileOptions.ScheduleSetting,
         Identity.AuthOptions.AuthoritySetting,
         Identity.AuthOptions.AudienceSetting,
         Identity.AuthOptions.ClientsSetting,
@@ -50,10 +51,10 @@ public static class AppSettings
     public static readonly IReadOnlyDictionary<string, string> Platform = new Dictionary<string, string>
     {
         ["AzureWebJobsStorage__credential"] = "Functions host: identity-based AzureWebJobsStorage",
-        ["AzureWebJobsStorage__clientId"] = "Functions host: which managed identity",
+        ["AzureWebJobsStorage__clientId"] = "Functions host and the access ledger: which managed identity",
         ["AzureWebJobsStorage__blobServiceUri"] = "Functions host and Durable Functions: blobs",
         ["AzureWebJobsStorage__queueServiceUri"] = "Durable Functions: control and work-item queues",
-        ["AzureWebJobsStorage__tableServiceUri"] = "Durable Functions: history and instances tables",
+        ["AzureWebJobsStorage__tableServiceUri"] = "Durable Functions: history and instances tables; the access ledger's table",
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "Functions host and the worker's OpenTelemetry exporter: telemetry endpoint (no key: local auth is off)",
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Functions host: Entra-authenticated telemetry",
         ["AZURE_CLIENT_ID"] = "Azure.Identity DefaultAzureCredential: the user-assigned identity",

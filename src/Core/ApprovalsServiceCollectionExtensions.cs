@@ -55,7 +55,28 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddTransient<IndentWebhookEndpoint>();
         services.TryAddTransient<PasswordResetService>();
         services.AddApprovalsActivities();
+        services.AddSettings<ReconcileOptions>();
+        services.TryAddSingleton<AccessLedger>();
+        services.TryAddTransient<AccessReconciler>();
         services.TryAddSingleton<SecretsReadiness>();
+        return services;
+    }
+
+    /// <summary>The access ledger as a table in the task hub's storage account (<see cref="AccessLedgerOptions"/>): the
+    /// Functions app's, with the app's managed identity when the storage connection is identity-based. A missing setting
+    /// fails the app at start, naming it.</summary>
+    public static IServiceCollection AddTableAccessLedger(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = Settings.Settings.Read<AccessLedgerOptions>(configuration);
+        services.TryAddSingleton<IAccessLedgerStore>(_ =>
+        {
+            var name = TableAccessLedgerStore.TableNameFor(options.TaskHub);
+            var table = options.ConnectionString is { } connection
+                ? new Azure.Data.Tables.TableClient(connection, name)
+                : new Azure.Data.Tables.TableClient(options.TableServiceUri!, name, new ManagedIdentityCredential(options.ClientId is { } id ? ManagedIdentityId.FromUserAssignedClientId(id) : ManagedIdentityId.SystemAssigned));
+            return new TableAccessLedgerStore(table);
+        });
         return services;
     }
 

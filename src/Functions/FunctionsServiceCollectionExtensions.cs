@@ -19,9 +19,16 @@ public static class FunctionsServiceCollectionExtensions
     public static IServiceCollection AddApprovalsFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (string.IsNullOrWhiteSpace(configuration[Core.Workflow.ReconcileOptions.ScheduleSetting]))
+        {
+            // The reconciler's timer trigger reads its schedule from this app setting; without it the host cannot index it.
+            throw new Core.Settings.SettingsException([$"{Core.Workflow.ReconcileOptions.ScheduleSetting} is not set: the access reconciler's timer schedule (e.g. '{Core.Workflow.ReconcileOptions.DefaultSchedule}', every minute)."]);
+        }
+
         services
             .AddApprovalsCore(configuration)
-            .AddEntraPasswordReset(configuration);
+            .AddEntraPasswordReset(configuration)
+            .AddTableAccessLedger(configuration);
 
         // Worker-side OpenTelemetry (chosen over the worker Application Insights SDK: one vendor-neutral pipeline for
         // our Meter and ActivitySource, and every HttpClient call — Indent, Graph, Key Vault — becomes a dependency).

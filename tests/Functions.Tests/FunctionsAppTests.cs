@@ -71,6 +71,10 @@ public sealed class FunctionsAppTests
             ["KEY_VAULT_URI"] = vault.VaultUri.ToString(),
             ["APPROVALS_POLL_INITIAL_SECONDS"] = "1",
             ["APPROVALS_POLL_MAX_SECONDS"] = "1",
+            // The access ledger's table beside the task hub (Azurite's account; nothing here writes to it).
+            ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true",
+            ["TASKHUB_NAME"] = "functionsapp",
+            [ReconcileOptions.ScheduleSetting] = ReconcileOptions.DefaultSchedule,
             // Callers' tokens: the local host's issuer stands in for Entra ID (its OIDC metadata and JWKS, over loopback).
             [AuthOptions.AuthoritySetting] = indent.BaseAddress.ToString(),
             [AuthOptions.AudienceSetting] = LocalIssuer.Audience,

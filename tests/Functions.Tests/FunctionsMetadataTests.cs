@@ -72,6 +72,17 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Reconciler_IsATimerTrigger_OnTheScheduleSetting_WithADurableClient()
+    {
+        var trigger = Trigger(Workflow.ReconcileFunction.Name);
+        var bindings = Functions().Single(f => f.GetProperty("name").GetString() == Workflow.ReconcileFunction.Name).GetProperty("bindings").EnumerateArray();
+
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("%" + ReconcileOptions.ScheduleSetting + "%", trigger.GetProperty("schedule").GetString());
+        Assert.Contains(bindings, b => b.GetProperty("type").GetString() == "durableClient");
+    }
+
+    [Fact]
     public void Workflow_EveryTaskInCoresOneList_HasAFunctionOfItsName_AndNoOther()
     {
         var bound = Functions()

@@ -3,10 +3,12 @@ using Microsoft.DurableTask;
 namespace Approvals.Core.Workflow;
 
 /// <summary>Time-boxed access: the same petition, wait, verify and four eyes as the password reset (<see cref="ApprovalRun"/>),
-/// then the requester joins the resource's group until the first of: the durable timer at the end of the granted time
-/// (the approver's duration wins when shorter than the one asked for), Indent revoking the grant (a webhook hint or a
-/// poll, verified by reading the petition back), or a cancel from the requester or an admin. Then the membership is
-/// removed, retried until it is: it never outlives the grant, whatever restarts in between (the timer is durable).</summary>
+/// then the requester joins the resource's group until the first of: the end of the time box, Indent revoking the grant
+/// (a webhook hint or a poll, verified by reading the petition back), or a cancel from the requester or an admin.
+/// From version 1.1 the time box is Indent's — its grant time plus the approved duration (the approver's when shorter
+/// than the one asked for) — and every membership goes through the access ledger (<see cref="AccessLedger"/>): recorded
+/// before the add, added only while the grant is live, removed only when no live grant needs it and only if ours, and
+/// the grant revoked in Indent when access ends by its time or a cancel. Instances of earlier versions keep their steps.</summary>
 public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, ApprovalResult>
 {
     /// <summary>Polls of the petition while access is active, at most: enough to notice a revoke whose webhook was lost,
@@ -26,6 +28,19 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
     /// <summary>Rounds of <see cref="MembershipRetry"/> before a removal is reported failed (about an hour and a half).</summary>
     public const int RemoveRounds = 12;
 
+    /// <summary>The version whose time box is Indent's and whose memberships go through the ledger.</summary>
+    public const string LedgerVersion = "1.1";
+
+    /// <summary>How often (version 1.1 on) the petition is read while access of <paramref name="grantSeconds"/> is active:
+    /// a tenth of the grant, at least the first poll interval, at most the poll cap — so a revoke whose webhook was lost is
+    /// noticed within <c>min(cap, time left)</c> however short the grant — but never more than <see cref="MaxActivePolls"/>
+    /// reads per grant (which only a cap below grant/150 reaches: 8 hours with a cap under 192 s).</summary>
+    public static TimeSpan HoldPollInterval(double grantSeconds, int pollInitialSeconds, int pollMaxSeconds)
+    {
+        var seconds = Math.Min(Math.Max(1, pollMaxSeconds), Math.Max(Math.Max(1, pollInitialSeconds), Math.Ceiling(grantSeconds / 10)));
+        return TimeSpan.FromSeconds(Math.Max(seconds, Math.Ceiling(grantSeconds / MaxActivePolls)));
+    }
+
     public override async Task<ApprovalResult> RunAsync(TaskOrchestrationContext context, ApprovalInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -36,44 +51,22 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             throw new ArgumentException("An access request names the resource, its group and the requester.", nameof(input));
         }
 
-        return await new AccessRun(context, input).ExecuteAsync();
+        return WorkflowVersions.IsAtLeast(context, LedgerVersion)
+            ? await new LedgerAccessRun(context, input).ExecuteAsync()
+            : await new FirstAccessRun(context, input).ExecuteAsync();
     }
 
-    sealed class AccessRun(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)
+    /// <summary>What every version's access run shares: waiting while access is active, and removing in rounds.</summary>
+    abstract class AccessRun(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)
     {
-        AccessRequest Access => Input.Access!;
-
-        protected override async Task<ApprovalResult> ActAsync(PetitionSnapshot granted)
-        {
-            var membership = new MembershipInput(Context.InstanceId, Access.GroupId, Input.RequestedBy!.Id);
-            var failed = await AttemptAsync(granted.DecidedBy, "granting access", () => Context.CallActivityAsync<bool>(nameof(AddGroupMemberActivity), membership, MembershipRetry));
-            if (failed is not null)
-            {
-                // Refused outright (Graph said no: a group it will not change, a permission the app lacks): nothing was
-                // added, so nothing is taken back. Otherwise the add may have landed before it failed: take it back.
-                return RefusedOutright ? failed : await RemoveAsync(membership) ?? failed;
-            }
-
-            var grantedAt = Context.CurrentUtcDateTime;
-            var seconds = Math.Min(Access.DurationSeconds, granted.GrantedSeconds ?? int.MaxValue);
-            var until = grantedAt.AddSeconds(seconds);
-            var ended = await HoldAsync(until, granted.DecidedBy);
-            var outcome = new AccessOutcome(Access.ResourceId, Access.ResourceName, Access.GroupId, membership.MemberId, grantedAt, until, Context.CurrentUtcDateTime, ended);
-            if (await RemoveAsync(membership) is { } stuck)
-            {
-                return stuck with { Access = outcome };
-            }
-
-            return Finish(ApprovalStatuses.Completed, granted.DecidedBy, "access ended: " + ended, access: outcome with { EndedAt = Context.CurrentUtcDateTime });
-        }
+        protected AccessRequest Access => Input.Access!;
 
         /// <summary>Waits while access is active; returns why it ended. As while waiting for the decision, a burst of webhook
         /// hints reads the petition once per <see cref="ApprovalOrchestrator.HintSpacing"/>, and one poll timer is kept.</summary>
-        async Task<string> HoldAsync(DateTime until, string? decidedBy)
+        protected async Task<string> HoldAsync(DateTime until, string? decidedBy, TimeSpan interval)
         {
             using var endCancel = new CancellationTokenSource();
             var end = Context.CreateTimer(until, endCancel.Token);
-            var interval = TimeSpan.FromSeconds(Math.Max(Input.PollMaxSeconds, Math.Ceiling((until - Context.CurrentUtcDateTime).TotalSeconds / MaxActivePolls)));
             Task? poll = null;
             CancellationTokenSource? pollCancel = null;
             DateTime pollAt = default;
@@ -142,8 +135,9 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             }
         }
 
-        /// <summary>Removes the membership, retrying for about an hour and a half; null when done, else the failed outcome.</summary>
-        async Task<ApprovalResult?> RemoveAsync(MembershipInput membership)
+        /// <summary>Takes the membership away with <paramref name="remove"/>, retrying for about an hour and a half; null
+        /// when done, else the failed outcome.</summary>
+        protected async Task<ApprovalResult?> RemoveAsync(Func<Task> remove, string memberId)
         {
             string? lastError = null;
             for (var round = 0; round < RemoveRounds; round++)
@@ -156,7 +150,7 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
 
                 try
                 {
-                    await Context.CallActivityAsync<bool>(nameof(RemoveGroupMemberActivity), membership, MembershipRetry);
+                    await remove();
                     return null;
                 }
                 catch (TaskFailedException e)
@@ -169,7 +163,94 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
                 }
             }
 
-            return Finish(ApprovalStatuses.Failed, detail: $"the membership of {membership.MemberId} in group {membership.GroupId} could not be removed ({lastError}); remove it by hand");
+            return Finish(ApprovalStatuses.Failed, detail: $"the membership of {memberId} in group {Access.GroupId} could not be removed ({lastError}); remove it by hand");
+        }
+    }
+
+    /// <summary>Versions before 1.1 (and unversioned instances), step for step as they were recorded: the time box from
+    /// the add, the add retried by its activity policy, the removal unconditional.</summary>
+    sealed class FirstAccessRun(TaskOrchestrationContext context, ApprovalInput input) : AccessRun(context, input)
+    {
+        protected override async Task<ApprovalResult> ActAsync(PetitionSnapshot granted)
+        {
+            var membership = new MembershipInput(Context.InstanceId, Access.GroupId, Input.RequestedBy!.Id);
+            Task Remove() => Context.CallActivityAsync<bool>(nameof(RemoveGroupMemberActivity), membership, MembershipRetry);
+            var failed = await AttemptAsync(granted.DecidedBy, "granting access", () => Context.CallActivityAsync<bool>(nameof(AddGroupMemberActivity), membership, MembershipRetry));
+            if (failed is not null)
+            {
+                // Refused outright (Graph said no: a group it will not change, a permission the app lacks): nothing was
+                // added, so nothing is taken back. Otherwise the add may have landed before it failed: take it back.
+                return RefusedOutright ? failed : await RemoveAsync(Remove, membership.MemberId) ?? failed;
+            }
+
+            var grantedAt = Context.CurrentUtcDateTime;
+            var seconds = Math.Min(Access.DurationSeconds, granted.GrantedSeconds ?? int.MaxValue);
+            var until = grantedAt.AddSeconds(seconds);
+            var interval = TimeSpan.FromSeconds(Math.Max(Input.PollMaxSeconds, Math.Ceiling((until - Context.CurrentUtcDateTime).TotalSeconds / MaxActivePolls)));
+            var ended = await HoldAsync(until, granted.DecidedBy, interval);
+            var outcome = new AccessOutcome(Access.ResourceId, Access.ResourceName, Access.GroupId, membership.MemberId, grantedAt, until, Context.CurrentUtcDateTime, ended);
+            if (await RemoveAsync(Remove, membership.MemberId) is { } stuck)
+            {
+                return stuck with { Access = outcome };
+            }
+
+            return Finish(ApprovalStatuses.Completed, granted.DecidedBy, "access ended: " + ended, access: outcome with { EndedAt = Context.CurrentUtcDateTime });
+        }
+    }
+
+    /// <summary>Version 1.1: the time box is Indent's; the grant is recorded in the ledger before the add; the add (no
+    /// activity retries: each retry of the workflow's own reads the petition first) writes only while the grant is live;
+    /// the end goes through the ledger; Indent's grant is revoked when the access ends by its time or a cancel.</summary>
+    sealed class LedgerAccessRun(TaskOrchestrationContext context, ApprovalInput input) : AccessRun(context, input)
+    {
+        protected override async Task<ApprovalResult> ActAsync(PetitionSnapshot granted)
+        {
+            var grantedAt = granted.GrantedAt?.UtcDateTime ?? Context.CurrentUtcDateTime;
+            var seconds = Math.Min(Access.DurationSeconds, granted.GrantedSeconds ?? int.MaxValue);
+            var until = grantedAt.AddSeconds(seconds);
+            var grant = new AccessGrantInput(Context.InstanceId, Access.GroupId, Input.RequestedBy!.Id, new DateTimeOffset(until, TimeSpan.Zero));
+            AccessOutcome Outcome(string ended) => new(Access.ResourceId, Access.ResourceName, Access.GroupId, grant.MemberId, grantedAt, until, Context.CurrentUtcDateTime, ended);
+            Task End() => Context.CallActivityAsync<bool>(nameof(EndAccessActivity), grant, MembershipRetry);
+
+            try
+            {
+                await Context.CallActivityAsync<bool>(nameof(RecordAccessGrantActivity), grant, MembershipRetry);
+            }
+            catch (TaskFailedException e)
+            {
+                await CloseAsync("the grant could not be recorded; access was not given", revokeGrant: true);
+                return Finish(ApprovalStatuses.Failed, granted.DecidedBy, "granting access failed: the grant could not be recorded in the access ledger (" + ApprovalOrchestrator.Describe(e) + "); nothing was added");
+            }
+
+            var added = GrantOutcomes.NotLive;
+            var failed = await AttemptAsync(granted.DecidedBy, "granting access", async () => added = await Context.CallActivityAsync<string>(nameof(GrantAccessActivity), grant));
+            if (failed is not null)
+            {
+                // Whatever an attempt may have left behind, the ledger decides what to take back (nothing, if it was not ours).
+                var stuck = await RemoveAsync(End, grant.MemberId);
+                if (failed.Status == ApprovalStatuses.Failed)
+                {
+                    await CloseAsync("access could not be given", revokeGrant: true);
+                }
+
+                return stuck ?? failed;
+            }
+
+            var ended = added == GrantOutcomes.NotLive
+                ? "the granted time was over before the membership could be added"
+                : await HoldAsync(until, granted.DecidedBy, HoldPollInterval((until - grantedAt).TotalSeconds, Input.PollInitialSeconds, Input.PollMaxSeconds));
+            if (await RemoveAsync(End, grant.MemberId) is { } failedEnd)
+            {
+                return failedEnd with { Access = Outcome(ended) };
+            }
+
+            if (!ended.StartsWith("the grant was ", StringComparison.Ordinal) && !ended.StartsWith("refused", StringComparison.Ordinal))
+            {
+                // Indent's audit shows the end too: the grant is revoked there (a no-op if Indent already ended it).
+                await CloseAsync("access ended: " + ended, revokeGrant: true);
+            }
+
+            return Finish(ApprovalStatuses.Completed, granted.DecidedBy, "access ended: " + ended, access: Outcome(ended));
         }
     }
 }

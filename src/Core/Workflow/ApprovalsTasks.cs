@@ -21,6 +21,9 @@ public static class ApprovalsTasks
         typeof(DestroyCredentialActivity),
         typeof(AddGroupMemberActivity),
         typeof(RemoveGroupMemberActivity),
+        typeof(RecordAccessGrantActivity),
+        typeof(GrantAccessActivity),
+        typeof(EndAccessActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

@@ -39,7 +39,8 @@ public sealed class GetPetitionActivity(IndentClient indent, ISecretProvider sec
         int? granted = approval?.Meta?.Labels is { } labels && labels.TryGetValue(IndentLabels.Duration, out var text) && GoDuration.TryParse(text, out var span) && span > TimeSpan.Zero
             ? (int)Math.Min(int.MaxValue, Math.Ceiling(span.TotalSeconds))
             : null;
-        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, Name(actor), petition.Meta?.UpdateTime, ApprovedBy: Name(approval?.Actor), GrantedSeconds: granted);
+        var grant = petition.State?.EventHistory?.LastOrDefault(e => e.EventType == IndentEventTypes.Grant)?.Timestamp ?? approval?.Timestamp;
+        return new PetitionSnapshot(petition.Name ?? "", petition.Phase, Name(actor), petition.Meta?.UpdateTime, ApprovedBy: Name(approval?.Actor), GrantedSeconds: granted, GrantedAt: grant);
     }
 
     static string? Name(Resource? actor) => actor?.Email ?? actor?.DisplayName ?? actor?.Id;

@@ -60,6 +60,10 @@ public sealed record AccessOutcome(string ResourceId, string ResourceName, strin
 /// <summary>A membership to add or remove (the activities are idempotent).</summary>
 public sealed record MembershipInput(string InstanceId, string GroupId, string MemberId);
 
+/// <summary>A grant of time-boxed access as the ledger records it (orchestration version 1.1 on): the membership, and
+/// <paramref name="NotAfter"/>, Indent's grant time plus the approved duration.</summary>
+public sealed record AccessGrantInput(string InstanceId, string GroupId, string MemberId, DateTimeOffset NotAfter);
+
 /// <summary>The user the action is for, as the directory named them when the approval started: the four-eyes check
 /// refuses a grant decided by any of <see cref="SignInNames"/>.</summary>
 public sealed record TargetUser(string Id, string? DisplayName, IReadOnlyList<string> SignInNames);
@@ -85,10 +89,11 @@ public sealed record PetitionRef(string Name, string Space);
 public sealed record GetPetitionInput(string PetitionName, string? InstanceId = null, string? Action = null, string? UserId = null, string? ResourceId = null);
 
 /// <summary>What the workflow needs to know of a petition read back from Indent; <paramref name="GrantedSeconds"/> is the
-/// duration the approver granted (<c>indent.com/time/duration</c> on the approve claim), null when indefinite.
-/// <paramref name="Approver"/> is who approved a grant as the directory knows them — null only in snapshots recorded by
-/// a build that did not resolve approvers yet (their histories keep the rule they were judged by).</summary>
-public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null, int? GrantedSeconds = null, People.ApproverCheck? Approver = null)
+/// duration the approver granted (<c>indent.com/time/duration</c> on the approve claim), null when indefinite;
+/// <paramref name="GrantedAt"/> is when Indent granted it (its <c>access/grant</c> event, else the approval), the start of
+/// the time box. <paramref name="Approver"/> is who approved a grant as the directory knows them — null only in
+/// snapshots recorded by a build that did not resolve approvers yet (their histories keep the rule they were judged by).</summary>
+public sealed record PetitionSnapshot(string Name, string? Phase, string? DecidedBy, DateTimeOffset? UpdatedAt, string? Refusal = null, string? ApprovedBy = null, int? GrantedSeconds = null, DateTimeOffset? GrantedAt = null, People.ApproverCheck? Approver = null)
 {
     /// <summary>The petition is not this approval's (see <see cref="PetitionSeal"/>): never act on it.</summary>
     public bool IsForeign => Refusal is not null;

@@ -13,7 +13,10 @@ public static class WorkflowVersions
 {
     /// <summary>The version new instances get, and the worker's own: host.json's <c>defaultVersion</c> must say the same
     /// (a test compares them). Raise it, in a new version branch, whenever an orchestrator's steps change.</summary>
-    public const string Current = "1.0";
+    public const string Current = "1.1";
+
+    /// <summary>The first version (commit da2fe5a): the access time box from the add, no access ledger.</summary>
+    public const string First = "1.0";
 
     /// <summary>Instances started before versions existed (commit 6f7c4c4 and earlier) carry no version; they take the
     /// same steps as 1.0.</summary>
@@ -21,7 +24,15 @@ public static class WorkflowVersions
 
     /// <summary>Every version this build still has the steps of, oldest first. Replay fixtures exist for each (a test
     /// keeps the two lists equal); a version leaves this list only once no instance of it is left.</summary>
-    public static readonly IReadOnlyList<string> Supported = [Unversioned, Current];
+    public static readonly IReadOnlyList<string> Supported = [Unversioned, First, Current];
+
+    /// <summary>True when the instance's version is <paramref name="version"/> or newer (an unversioned one is older than
+    /// every version). Fixed for the instance's life, so a branch on it is deterministic.</summary>
+    public static bool IsAtLeast(TaskOrchestrationContext context, string version)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return !string.IsNullOrEmpty(context.Version) && TaskOrchestrationVersioningUtils.CompareVersions(context.Version, version) >= 0;
+    }
 
     /// <summary>True when <paramref name="version"/> is one this build can run.</summary>
     public static bool IsSupported(string? version) =>

@@ -54,6 +54,18 @@ public static class WorkflowFunctions
     public static Task<bool> RemoveGroupMember([ActivityTrigger] MembershipInput input, string instanceId, FunctionContext executionContext) =>
         Run<RemoveGroupMemberActivity, MembershipInput, bool>(input, instanceId, executionContext);
 
+    [Function(nameof(RecordAccessGrantActivity))]
+    public static Task<bool> RecordAccessGrant([ActivityTrigger] AccessGrantInput input, string instanceId, FunctionContext executionContext) =>
+        Run<RecordAccessGrantActivity, AccessGrantInput, bool>(input, instanceId, executionContext);
+
+    [Function(nameof(GrantAccessActivity))]
+    public static Task<string> GrantAccess([ActivityTrigger] AccessGrantInput input, string instanceId, FunctionContext executionContext) =>
+        Run<GrantAccessActivity, AccessGrantInput, string>(input, instanceId, executionContext);
+
+    [Function(nameof(EndAccessActivity))]
+    public static Task<bool> EndAccess([ActivityTrigger] AccessGrantInput input, string instanceId, FunctionContext executionContext) =>
+        Run<EndAccessActivity, AccessGrantInput, bool>(input, instanceId, executionContext);
+
     static Task<TOutput> Run<TActivity, TInput, TOutput>(TInput input, string instanceId, FunctionContext executionContext)
         where TActivity : TaskActivity<TInput, TOutput>
     {

@@ -54,10 +54,18 @@ internal static class AccessCommands
                 return ExitCodes.Usage;
             }
 
+            // A closed terminal (SIGHUP) ends the access as Ctrl+C and SIGTERM do: with the built-in host, the membership is
+            // removed before the command exits, never left behind by a process that died with its terminal.
+            using var hangUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var onHangUp = OperatingSystem.IsWindows() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, signal =>
+            {
+                signal.Cancel = true;
+                hangUp.Cancel();
+            });
             return await ApprovalClient.RunAsync(
                 new ApprovalClient.Options("", why, connection.Api, connection.Key, parse.GetValue(deadline), connection.AutoApprove, connection.DataDirectory, connection.As, connection.Token,
                     new ApprovalClient.AccessAsk(what, parse.GetValue(duration))),
-                output, error, cancellationToken);
+                output, error, hangUp.Token);
         });
         access.Add(request);
         return access;

@@ -52,7 +52,7 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
             var storage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
             {
                 TaskHubName = options.TaskHub,
-                StorageAccountClientProvider = new DurableTask.AzureStorage.StorageAccountClientProvider(options.StorageConnectionString!),
+                StorageAccountClientProvider = ClientProvider(options),
                 // The cap that matters on Azure Storage is the storage account (Azurite: one node thread); 2,000
                 // fetches in flight only queue there. The in-memory engine gets the high cap (see EngineService).
                 MaxConcurrentTaskOrchestrationWorkItems = Math.Min(options.MaxConcurrency, 200),
@@ -115,6 +115,22 @@ public sealed class DurableEngine : IHostedService, IAsyncDisposable
         {
             await service.StopAsync(isForced: true);
         }
+    }
+
+    static StorageAccountClientProvider ClientProvider(EngineOptions options)
+    {
+        var connection = options.StorageConnectionString!;
+        if (options.HoldDeleteOf is not { } activity || options.FaultPointDirectory is not { } faults)
+        {
+            return new StorageAccountClientProvider(connection);
+        }
+
+        var queues = new Azure.Storage.Queues.QueueClientOptions();
+        queues.AddPolicy(new HeldWorkItemDelete(activity, Path.Combine(faults, "workitem-delete-held." + activity)), Azure.Core.HttpPipelinePosition.PerCall);
+        return new StorageAccountClientProvider(
+            StorageServiceClientProvider.ForBlob(connection),
+            StorageServiceClientProvider.ForQueue(connection, queues),
+            StorageServiceClientProvider.ForTable(connection));
     }
 
     static string DescribeStorage(string connectionString) =>

@@ -38,6 +38,14 @@ public sealed class EngineOptions : SettingsOptions
     /// <summary>Azure Storage engine only: control-queue partitions, fixed when the task hub is created.</summary>
     public const string PartitionsSetting = "APPROVALS_ENGINE_PARTITIONS";
 
+    /// <summary>Crash tests only: the activity whose work-item deletion is held (<see cref="HeldWorkItemDelete"/>).</summary>
+    public const string HoldDeleteOfSetting = "APPROVALS_ENGINE_FAULT_HOLD_DELETE_OF";
+
+    public string? HoldDeleteOf { get; set; }
+
+    /// <summary>Where fault-point markers go (the data directory's <c>fault-points</c>); set by the host.</summary>
+    public string? FaultPointDirectory { get; set; }
+
     public bool IsDurable => StorageConnectionString is not null;
 
     public static bool IsValidTaskHub(string name) => Regex.IsMatch(name, "^[A-Za-z][A-Za-z0-9]{2,44}$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
@@ -61,5 +69,6 @@ public sealed class EngineOptions : SettingsOptions
         MaxQueuePollingInterval = TimeSpan.FromMilliseconds(reader.WholeNumber(QueuePollingSetting, (int)MaxQueuePollingInterval.TotalMilliseconds, 1, 60_000, "milliseconds"));
         VisibilityTimeout = TimeSpan.FromSeconds(reader.WholeNumber(VisibilityTimeoutSetting, (int)VisibilityTimeout.TotalSeconds, 1, 3600));
         PartitionCount = reader.WholeNumber(PartitionsSetting, PartitionCount, 1, 16);
+        HoldDeleteOf = reader.Text(HoldDeleteOfSetting);
     }
 }

@@ -7,6 +7,7 @@ using Approvals.Core.Indent;
 using Approvals.Core.Secrets;
 using Approvals.Core.Settings;
 using Approvals.Core.Webhooks;
+using Approvals.Core.Workflow;
 using Approvals.Local.Actions;
 using Approvals.Local.Emulator;
 using Approvals.Local.Engine;
@@ -46,6 +47,7 @@ public static class LocalHost
         var baseAddress = new Uri($"http://{(options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString())}:{port}/");
         var dataDirectory = options.DataDirectory ?? settings.DataDirectory ?? DefaultDataDirectory();
         OwnerOnly.Directory(dataDirectory);
+        engineOptions.FaultPointDirectory = Path.Combine(dataDirectory, FaultPoints.Directory);
         FileUserDirectory.Seed(dataDirectory);
         FileUserDirectory.EnsurePerson(dataDirectory, LocalIssuer.DefaultPerson());
 
@@ -96,6 +98,11 @@ public static class LocalHost
         }
 
         builder.AddLocalEngine(engineOptions);
+        // The access ledger where the engine keeps its state: a table beside the task hub's on Azure Storage (as in Azure),
+        // a file in the data directory with the in-memory engine.
+        builder.Services.AddSingleton<IAccessLedgerStore>(engineOptions.IsDurable
+            ? new TableAccessLedgerStore(new Azure.Data.Tables.TableClient(engineOptions.StorageConnectionString!, TableAccessLedgerStore.TableNameFor(engineOptions.TaskHub)))
+            : new FileAccessLedgerStore(dataDirectory));
         builder.Services.AddApprovalsCore(builder.Configuration, indent =>
         {
             if (settings.IndentAttemptTimeout is { } timeout)
@@ -201,6 +208,7 @@ public static class LocalHost
         builder.Services.AddSingleton<Azure.Core.TokenCredential>(sp => new LocalGraphCredential(sp.GetRequiredService<LocalIssuer>(), sp.GetRequiredService<GraphEmulator>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddEntraDirectory(GraphEndpoints.BaseUrl(baseAddress));
         builder.Services.AddSingleton(sp => new FileCredentialStore(Path.Combine(dataDirectory, "secrets"), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<ReconcilerService>();
         builder.Services.AddSingleton<ICredentialStore>(sp => sp.GetRequiredService<FileCredentialStore>());
     }
 

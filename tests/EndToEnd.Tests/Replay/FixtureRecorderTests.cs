@@ -58,7 +58,7 @@ public sealed class FixtureRecorderTests(ITestOutputHelper output)
                 ResetAsync(driver, "reset-cancelled", "a password reset, cancelled by its requester while waiting", "cancelled", async (id, _) => await CancelAsync(host, id)),
                 ResetAsync(driver, "reset-self-approved", "a password reset approved by its own requester: refused by four eyes", "denied", async (_, petition) => await ClaimAsAsync(host, secrets, HostProcess.Caller, petition, "access/approve")),
                 ResetExpiredAsync(driver),
-                AccessAsync(driver, "access-timer", "time-boxed access for 3 s, approved, ended by its timer", 3, null),
+                AccessAsync(driver, "access-timer", "time-boxed access for 10 s, approved, ended by its timer", 10, null),
                 AccessAsync(driver, "access-revoked", "time-boxed access, approved, then revoked in Indent", 600, async (id, petition) => await driver.ClaimAsync(petition, "access/revoke")),
                 AccessAsync(driver, "access-cancelled", "time-boxed access, approved, then ended early by its requester", 600, async (id, _) => await CancelAsync(host, id)))];
 
