@@ -138,7 +138,7 @@ public static class CommandLine
         var bearer = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApprovalClient.TokenVariable);
         if (apiUri is not null && string.IsNullOrWhiteSpace(bearer))
         {
-            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (docs/DEPLOY.md, step 4, shows how to get one).");
+            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (docs/DEPLOY.md, step 5, shows how to get one).");
             return null;
         }
 
