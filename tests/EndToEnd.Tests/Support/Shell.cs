@@ -33,21 +33,8 @@ public static class Shell
     /// <see cref="TimeoutException"/> with what it printed).</summary>
     public static async Task<Result> RunAsync(string script, Dictionary<string, string> environment, TimeSpan timeout)
     {
-        using var process = Process.Start(Bash(script, environment, strict: true))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var bound = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(bound.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"the block did not finish within {timeout}:\n{script}\n{await stdout}\n{await stderr}");
-        }
-
-        return new Result(process.ExitCode, await stdout, await stderr);
+        var (code, stdout, stderr) = await Cli.RunToEndAsync(Bash(script, environment, strict: true), timeout, "the block\n" + script + "\n");
+        return new Result(code, stdout, stderr);
     }
 
     /// <summary>Starts a long-running block (a host in a terminal of its own); disposing kills it and its children.</summary>
