@@ -80,6 +80,11 @@ public static class ApprovalClient
             await error.WriteLineAsync("Could not start the built-in host: " + StartupException.OneLine(e, verbose: false));
             return ExitCodes.Usage;
         }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            await error.WriteLineAsync("Stopped: " + e.Message);
+            return ExitCodes.Usage;
+        }
         finally
         {
             if (host is not null)
