@@ -137,6 +137,24 @@ public sealed partial class DocsTests
     }
 
     [Fact]
+    public void Deploy_IsARunbook_PrerequisitesAndStepsInOrderFirst_ResetAndAccessCheckedEndToEnd()
+    {
+        var headings = File.ReadAllLines(Path.Combine(Repo.Root, "docs", "DEPLOY.md")).Where(l => l.StartsWith("## ", StringComparison.Ordinal)).Select(l => l[3..]).ToList();
+        int At(string start) => headings.FindIndex(h => h.StartsWith(start, StringComparison.Ordinal));
+        var steps = headings.Select((h, i) => (Match: Regex.Match(h, @"^(\d+)\.\s"), Index: i)).Where(s => s.Match.Success).ToList();
+
+        Assert.Equal(0, At("Prerequisites"));
+        Assert.Equal(Enumerable.Range(0, steps.Count), steps.Select(s => int.Parse(s.Match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(Enumerable.Range(steps[0].Index, steps.Count), steps.Select(s => s.Index)); // the steps follow one another
+        Assert.True(At("Settings that must reach the app") is > 0 and var settings && settings < steps[0].Index, "the settings table comes before the steps");
+        Assert.True(At("What gets created") > steps[^1].Index && At("Why it is built this way") > steps[^1].Index, "what is created, and why, come after the steps");
+        var check = File.ReadAllText(Path.Combine(Repo.Root, "docs", "DEPLOY.md")).Split("\n## ").Single(section => section.StartsWith(headings[At("5. Check it end to end")], StringComparison.Ordinal));
+        Assert.Contains("-- reset-password ", check, StringComparison.Ordinal);
+        Assert.Contains("-- access request ", check, StringComparison.Ordinal);
+        Assert.Contains("az ad group member check", check, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EveryStatusAndFieldTheApiReturns_IsInTheReadmesHttpApi()
     {
         var readme = File.ReadAllText(Path.Combine(Repo.Root, "README.md"));
