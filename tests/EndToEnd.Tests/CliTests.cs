@@ -15,12 +15,15 @@ public sealed class CliTests
     public async Task ResetPassword_AutoApprove_BuiltInHost_PrintsSeedLines_Exit0()
     {
         var data = Repo.NewDataDirectory();
+        // A home nothing has run in yet, as a newcomer's: no framework warning (key storage, …) comes before the seed's lines.
+        var home = Directory.CreateDirectory(Path.Combine(data + "-home")).FullName;
 
-        var result = await Cli.RunAsync(TestSettings.Environment(data), Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--auto-approve");
+        var result = await Cli.RunAsync(TestSettings.Environment(data, new() { ["HOME"] = home }), Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--auto-approve");
 
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
         var lines = result.Lines;
-        Assert.Matches(@"^⏵ Requested approval #local/[0-9a-f-]{36}$", lines[0]);
+        Assert.Equal("asking to reset the password of sam@local (user 123)", lines[0]);
+        Assert.Matches(@"^⏵ Requested approval #local/[0-9a-f-]{36}$", lines[1]);
         Assert.Contains(lines, l => l.StartsWith("↳ An approver can decide at http://127.0.0.1:", StringComparison.Ordinal));
         Assert.Contains("↳ Waiting for approval... (2s elapsed)", lines);
         var granted = Array.IndexOf(lines, "✅ Granted");
@@ -46,7 +49,8 @@ public sealed class CliTests
         Assert.StartsWith("Production", Assert.Single(list.Lines, l => l.Contains("production (environment)", StringComparison.Ordinal)), StringComparison.Ordinal);
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
         var lines = result.Lines;
-        Assert.Matches(@"^⏵ Requested approval #local/[0-9a-f-]{36}$", lines[0]);
+        Assert.Equal("asking for access to Production (production) for 1 min", lines[0]);
+        Assert.Matches(@"^⏵ Requested approval #local/[0-9a-f-]{36}$", lines[1]);
         Assert.Contains("↳ Waiting for approval... (2s elapsed)", lines);
         var granted = Array.IndexOf(lines, "✅ Granted");
         Assert.True(granted > 0, result.Output);
@@ -159,6 +163,8 @@ public sealed class CliTests
         var result = await Cli.RunAsync(env, Timeout, "reset-password", "--auto-approve");
 
         Assert.Equal(0, result.ExitCode);
+        // The seed's default target is kept, and said before anyone is asked.
+        Assert.StartsWith("asking to reset the password of alice@local (user alice, from $USER", result.Lines[0], StringComparison.Ordinal);
         Assert.Contains("done: password reset user:alice", result.Lines);
     }
 
@@ -200,6 +206,73 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task ResetPassword_Api_FourEyesRefusal_PrintsIdAndStatusUrlFirst_ThenTheApisReason_Exit2()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var env = host.CliEnvironment("alice@local");
+        var cli = Cli.RunAsync(env, Timeout, "reset-password", "--user", "123", "--reason", "to recover account", "--api", host.BaseAddress.ToString());
+
+        // Sam, whose password it is, approves in Indent (an Indent user token makes the claim his).
+        using var indent = host.IndentHttp();
+        var petition = await FirstPetitionAsync(indent);
+        using var minted = await indent.PostAsync("indent/_admin/tokens", new StringContent("""{"email":"sam@local"}""", Encoding.UTF8, "application/json"));
+        using var sam = host.IndentHttp();
+        sam.DefaultRequestHeaders.Authorization = new("Bearer", JsonDocument.Parse(await minted.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString());
+        using var claim = await sam.PostAsync($"indent/v1/spaces/local/petitions/{petition}/claims", new StringContent("""{"claim":{"event":"access/approve","reason":"me"}}""", Encoding.UTF8, "application/json"));
+        Assert.True(claim.IsSuccessStatusCode, await claim.Content.ReadAsStringAsync());
+        var result = await cli;
+
+        Assert.True(result.ExitCode == 2, result.Output + result.Error);
+        var first = System.Text.RegularExpressions.Regex.Match(result.Lines[0], @"^approval (\S+)  (http\S+)$");
+        Assert.True(first.Success, result.Output);
+        using var view = JsonDocument.Parse(await host.Http.GetStringAsync(new Uri(first.Groups[2].Value)));
+        Assert.Equal(first.Groups[1].Value, view.RootElement.GetProperty("id").GetString());
+        Assert.Equal("denied", view.RootElement.GetProperty("status").GetString());
+        var denied = Array.IndexOf(result.Lines, "❌ Denied");
+        Assert.True(denied > 0, result.Output);
+        // The reason is the API's: the grant was refused because sam is the target, not "denied by sam".
+        Assert.Equal("↳ " + view.RootElement.GetProperty("detail").GetString(), result.Lines[denied + 1]);
+        Assert.Contains("sam@local", result.Lines[denied + 1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ResetPassword_RefusedBeforeAnythingStarted_UnknownDisabledBadToken_Exit7_NoPetition()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        var api = host.BaseAddress.ToString();
+
+        var unknown = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "nobody-here", "--reason", "x", "--api", api);
+        var disabled = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "dana", "--reason", "x", "--api", api);
+        var badToken = await Cli.RunAsync(TestSettings.Environment(host.DataDirectory, new() { ["APPROVALS_TOKEN"] = "not-a-token" }), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", api);
+
+        foreach (var (name, result) in new[] { ("unknown", unknown), ("disabled", disabled), ("bad token", badToken) })
+        {
+            Assert.True(result.ExitCode == 7, $"{name}: exit {result.ExitCode}\n{result.Output}{result.Error}");
+            Assert.DoesNotContain(result.Lines, l => l.StartsWith("approval ", StringComparison.Ordinal));
+        }
+
+        using var indent = host.IndentHttp();
+        using var petitions = JsonDocument.Parse(await indent.GetStringAsync("indent/v1/spaces/local/petitions"));
+        Assert.Equal(0, petitions.RootElement.TryGetProperty("petitions", out var all) ? all.GetArrayLength() : 0);
+    }
+
+    /// <summary>The first petition the emulator holds, waited for (bounded).</summary>
+    static async Task<string> FirstPetitionAsync(HttpClient indent)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            using var list = JsonDocument.Parse(await indent.GetStringAsync("indent/v1/spaces/local/petitions", bound.Token));
+            if (list.RootElement.TryGetProperty("petitions", out var all) && all.EnumerateArray().Select(p => p.GetProperty("name").GetString()).FirstOrDefault() is { } name)
+            {
+                return name;
+            }
+
+            await Task.Delay(50, bound.Token);
+        }
+    }
+
+    [Fact]
     public async Task ResetPassword_NoDecisionBeforeDeadline_Expired_Exit3()
     {
         await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
@@ -207,7 +280,9 @@ public sealed class CliTests
         var result = await Cli.RunAsync(host.CliEnvironment(), Timeout, "reset-password", "--user", "123", "--reason", "x", "--deadline", "5", "--api", host.BaseAddress.ToString());
 
         Assert.Equal(3, result.ExitCode);
-        Assert.Contains("⌛ Expired: no decision before the deadline", result.Lines);
+        var expired = Array.IndexOf(result.Lines, "⌛ Expired");
+        Assert.True(expired > 0, result.Output);
+        Assert.StartsWith("↳ ", result.Lines[expired + 1], StringComparison.Ordinal); // the API's detail
     }
 
     [Fact]

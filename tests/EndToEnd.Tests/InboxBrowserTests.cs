@@ -81,9 +81,36 @@ public sealed class InboxBrowserTests
         Assert.Equal("alice@local", await ApproverAsync(host, approveMe.Petition));
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "approvals-inbox.png"), FullPage = true });
 
-        // The granted one can be revoked from the page too.
-        await page.Locator($"article[data-petition='{approveMe.Petition}']").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
-        await Assertions.Expect(page.Locator($"article[data-petition='{approveMe.Petition}']")).ToHaveAttributeAsync("data-phase", "revoked");
+        // A reset is one-time: once it ran, the page shows it done, with nothing to revoke.
+        await page.ReloadAsync();
+        var done = page.Locator($"article[data-petition='{approveMe.Petition}']");
+        await Assertions.Expect(done).ToHaveAttributeAsync("data-approval", "done");
+        await Assertions.Expect(done.GetByRole(AriaRole.Button, new() { Name = "Revoke" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Inbox_ActiveAccess_RevokedFromThePage_AccessEnds()
+    {
+        await using var host = await HostProcess.StartAsync(Repo.NewDataDirectory());
+        using var started = await host.Http.PostAsJsonAsync("api/access-requests", new { resource = "Production", reason = "to debug production", durationSeconds = 3600 });
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        await ActAsAsync(page, "alice@local");
+        var card = page.Locator("article[data-phase=open]");
+        await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        Assert.Equal("active", await StatusEventuallyAsync(host, id, "active"));
+        await page.ReloadAsync();
+        var granted = page.Locator("article[data-phase=granted]");
+        await granted.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("article[data-phase=revoked]")).ToHaveCountAsync(1);
+        Assert.Equal("completed", await StatusEventuallyAsync(host, id, "completed"));
     }
 
     static async Task ActAsAsync(IPage page, string approver)

@@ -69,7 +69,8 @@ public sealed class QuickstartInboxTests
         lines.AddRange(rest.Split('\n').Select(l => l.TrimEnd('\r')));
 
         Assert.Equal(0, cli.ExitCode);
-        Assert.StartsWith("⏵ Requested approval #local/", lines[0], StringComparison.Ordinal);
+        Assert.Equal("asking to reset the password of sam@local (user 123)", lines[0]);
+        Assert.StartsWith("⏵ Requested approval #local/", lines[1], StringComparison.Ordinal);
         Assert.Contains("✅ Granted", lines);
         Assert.Contains("done: password reset user:123", lines);
         Assert.Single(lines, l => l.StartsWith("temporary password for user:123: ", StringComparison.Ordinal));

@@ -77,7 +77,13 @@ public sealed record ApprovalView
 
     /// <summary>Time-boxed access: the resource, and while <c>active</c> (or after) until when.</summary>
     public AccessView? Access { get; init; }
+
+    /// <summary>A password reset: whose password, as the directory named the user when the request was checked.</summary>
+    public TargetView? Target { get; init; }
 }
+
+/// <summary>The user a password reset is for: the directory's id, display name and sign-in name.</summary>
+public sealed record TargetView(string Id, string? Name, string? SignInName);
 
 public sealed record RequesterView(string Email, string? Name);
 

@@ -47,6 +47,9 @@ public static class DurableAudit
             DurableTask.Core.History.ExecutionCompletedEvent c => (null, c.OrchestrationStatus.ToString()),
             _ => (null, null),
         };
-        return new AuditEntry(new DateTimeOffset(DateTime.SpecifyKind(e.Timestamp, DateTimeKind.Utc)), "durable", e.EventType.ToString(), name, detail);
+        // A timer's fired event is made when the timer is created (its message waits until the due time), so its own
+        // timestamp is the creation's; it happened at FireAt.
+        var at = e is DurableTask.Core.History.TimerFiredEvent timer ? timer.FireAt : e.Timestamp;
+        return new AuditEntry(new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)), "durable", e.EventType.ToString(), name, detail);
     }
 }

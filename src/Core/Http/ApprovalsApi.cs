@@ -377,6 +377,7 @@ public sealed partial class ApprovalsApi(
             RequestedBy = input?.RequestedBy is { } by ? new RequesterView(by.Email, by.Name) : null,
             Kind = input?.Action,
             Access = input?.Access is { } asked ? AccessViewOf(asked, progress, result?.Access) : null,
+            Target = input is { Action: WorkflowLabels.ResetPasswordAction, Target: { } target } ? new TargetView(target.Id, target.DisplayName, target.SignInNames.Count > 0 ? target.SignInNames[0] : null) : null,
         };
     }
 

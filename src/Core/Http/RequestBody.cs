@@ -37,12 +37,20 @@ public static class RequestBody
     public static bool IsJson(HttpRequest request) =>
         request.ContentType is { } type && (type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) || type.Contains("+json", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Parses strictly; returns the error text (safe to show) on failure.</summary>
+    /// <summary>Parses strictly; returns the error text (safe to show) on failure. Errors name the JSON fields the API
+    /// documents (<c>userId</c>, <c>deadlineSeconds</c>) and what they must hold, never the .NET types behind them:
+    /// unknown fields (names are case-sensitive, so a near miss is named) are found before the body is bound.</summary>
     public static (T? Value, string? Error) ParseJson<T>(byte[] body, JsonTypeInfo<T> type)
     {
+        ArgumentNullException.ThrowIfNull(type);
         if (body.Length == 0)
         {
             return (default, "The request body is empty; send a JSON object.");
+        }
+
+        if (FieldProblem(body, type) is { } problem)
+        {
+            return (default, problem);
         }
 
         try
@@ -52,11 +60,66 @@ public static class RequestBody
         }
         catch (JsonException e)
         {
-            // System.Text.Json's messages name the path and the problem, never more than the offending token.
-            var message = e.Message.Length > 300 ? e.Message[..300] : e.Message;
-            return (default, "The request body is not valid: " + message);
+            var field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+            var expected = type.Properties.FirstOrDefault(p => p.Name == field)?.PropertyType;
+            return (default, field is null
+                ? "The request body must be a JSON object of the documented fields."
+                : $"Field \"{field}\" must be {Kind(expected)}.");
         }
     }
+
+    /// <summary>Not JSON, not an object, or a field the body does not have: the message, else <c>null</c>.</summary>
+    static string? FieldProblem<T>(byte[] body, JsonTypeInfo<T> type)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException e)
+        {
+            return $"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).";
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return "The request body must be a JSON object.";
+            }
+
+            var fields = type.Properties.Select(p => p.Name).ToList();
+            if ((type.UnmappedMemberHandling ?? type.Options.UnmappedMemberHandling) != System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow)
+            {
+                return null;
+            }
+
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (fields.Contains(property.Name, StringComparer.Ordinal))
+                {
+                    continue;
+                }
+
+                var name = property.Name.Length > 64 ? property.Name[..64] + "…" : property.Name;
+                var meant = fields.FirstOrDefault(f => string.Equals(f, property.Name, StringComparison.OrdinalIgnoreCase));
+                return meant is not null
+                    ? $"Unknown field \"{name}\": field names are case-sensitive; did you mean \"{meant}\"?"
+                    : $"Unknown field \"{name}\"; the fields are {string.Join(", ", fields.Select(f => $"\"{f}\""))}.";
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>What a field must hold, in JSON's words.</summary>
+    static string Kind(Type? type) => (type is null ? null : Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        { } t when t == typeof(string) => "a string",
+        { } t when t == typeof(int) || t == typeof(long) => "a whole number (not in quotes)",
+        { } t when t == typeof(bool) => "true or false",
+        _ => "a value of the documented kind",
+    };
 
     /// <summary>The one body reader of the API: a JSON body of at most <paramref name="limit"/> bytes, or the problem
     /// to answer with — 415 not JSON, 413 too large, 400 malformed. An <paramref name="optional"/> body may be absent

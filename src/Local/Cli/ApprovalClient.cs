@@ -15,8 +15,9 @@ namespace Approvals.Local.Cli;
 public static class ApprovalClient
 {
     /// <summary>What to ask for: a password reset for <paramref name="User"/>, or, with <paramref name="Access"/>, access to a
-    /// resource.</summary>
-    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null, AccessAsk? Access = null);
+    /// resource. <c>UserFromEnvironment</c>: --user was left out and the user is <c>$USER</c> (the seed's default), which
+    /// is said when the target is.</summary>
+    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null, AccessAsk? Access = null, bool UserFromEnvironment = false);
 
     /// <summary>Time-boxed access: the resource (id or display name) and for how long.</summary>
     public sealed record AccessAsk(string Resource, int? DurationSeconds);
@@ -74,9 +75,14 @@ public static class ApprovalClient
             await error.WriteLineAsync($"Could not reach the Approvals API: {e.Message}");
             return ExitCodes.Unreachable;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception e) when (host is null && connection.Api is null && e is not OperationCanceledException)
         {
-            await error.WriteLineAsync("Could not start: " + e.Message);
+            await error.WriteLineAsync("Could not start the built-in host: " + StartupException.OneLine(e, verbose: false));
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            await error.WriteLineAsync("Stopped: " + e.Message);
             return ExitCodes.Usage;
         }
         finally
@@ -113,12 +119,21 @@ public static class ApprovalClient
         if (started.StatusCode != HttpStatusCode.Accepted)
         {
             var problem = await started.Content.ReadAsStringAsync(cancellationToken);
-            await error.WriteLineAsync($"The request was refused (HTTP {(int)started.StatusCode}): {Describe(problem)}");
-            return started.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity ? ExitCodes.Usage : ExitCodes.Failed;
+            var code = ExitCodes.ForRefusedStart(started.StatusCode);
+            await error.WriteLineAsync($"{(code == ExitCodes.Refused ? "Refused before anything started" : "The request was refused")} (HTTP {(int)started.StatusCode}): {Describe(problem)}");
+            return code;
         }
 
         var body = await started.Content.ReadFromJsonAsync(ApiJsonContext.Default.StartedResponse, cancellationToken)
             ?? throw new InvalidOperationException("The API accepted the request but returned no id.");
+        if (host is null)
+        {
+            // A running host or a Function App keeps the approval after this command: say where to follow (or cancel) it.
+            await output.WriteLineAsync($"approval {body.Id}  {body.StatusQueryGetUri}");
+            await output.FlushAsync(cancellationToken);
+        }
+
+        var targetSaid = false;
         var statusPath = "api/approvals/" + Uri.EscapeDataString(body.Id);
         var announced = false;
         var granted = false;
@@ -132,6 +147,12 @@ public static class ApprovalClient
                 if (view is null)
                 {
                     continue;
+                }
+
+                if (!targetSaid)
+                {
+                    await output.WriteLineAsync(Asking(view, options));
+                    targetSaid = true;
                 }
 
                 if (!announced && view.Petition is not null)
@@ -183,16 +204,16 @@ public static class ApprovalClient
 
                         return ExitCodes.Done;
                     case ApprovalStatuses.Denied:
-                        await output.WriteLineAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Denied) + (view.DecidedBy is null ? "" : $" by {view.DecidedBy}"));
+                        await OutcomeAsync(ApprovalProgress.OutcomeLine(ApprovalOutcome.Denied), view, output);
                         return ExitCodes.Denied;
                     case ApprovalStatuses.Expired:
-                        await output.WriteLineAsync("⌛ Expired: no decision before the deadline");
+                        await OutcomeAsync("⌛ Expired", view, output);
                         return ExitCodes.Expired;
                     case ApprovalStatuses.Cancelled:
-                        await output.WriteLineAsync("🚫 Cancelled");
+                        await OutcomeAsync("🚫 Cancelled", view, output);
                         return ExitCodes.Cancelled;
                     case ApprovalStatuses.Failed:
-                        await output.WriteLineAsync($"💥 Failed: {view.Detail}");
+                        await OutcomeAsync("💥 Failed", view, output);
                         return ExitCodes.Failed;
                 }
 
@@ -217,6 +238,41 @@ public static class ApprovalClient
                 ? $"Stopped waiting; the approval goes on. Follow it at {body.StatusQueryGetUri}"
                 : "Stopped; the built-in host stops with this command, so the approval stops too.");
             return ExitCodes.Interrupted;
+        }
+    }
+
+    /// <summary>Who or what the request is for, said before anyone is asked: the user as the directory names them (and
+    /// that it came from <c>$USER</c> when --user was left out), or the resource and the duration.</summary>
+    internal static string Asking(ApprovalView view, Options options)
+    {
+        if (options.Access is not null)
+        {
+            var resource = view.Access is { } a ? (a.ResourceName == a.Resource ? a.Resource : $"{a.ResourceName} ({a.Resource})") : options.Access.Resource;
+            var seconds = view.Access?.DurationSeconds ?? options.Access.DurationSeconds;
+            return $"asking for access to {resource}{(seconds is { } s ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" for {Duration(s)}") : "")}";
+        }
+
+        var who = view.Target is { } t ? t.SignInName ?? t.Name ?? t.Id : options.User;
+        var source = options.UserFromEnvironment ? $"user {options.User}, from $USER: give --user to reset someone else" : $"user {options.User}";
+        return $"asking to reset the password of {who} ({source})";
+    }
+
+    static string Duration(int seconds) => seconds % 3600 == 0 ? $"{seconds / 3600} h" : seconds % 60 == 0 ? $"{seconds / 60} min" : $"{seconds} s";
+
+    /// <summary>How it ended, as the API knows it: the outcome line, then the detail (who decided, and why when the
+    /// workflow refused a grant — four eyes — or failed).</summary>
+    static async Task OutcomeAsync(string line, ApprovalView view, TextWriter output)
+    {
+        await output.WriteLineAsync(line);
+        var detail = view.Detail;
+        if (view.DecidedBy is { } by && (detail is null || !detail.Contains(by, StringComparison.OrdinalIgnoreCase)))
+        {
+            detail = detail is null ? $"decided by {by}" : $"{detail} (decided by {by})";
+        }
+
+        if (detail is not null)
+        {
+            await output.WriteLineAsync("↳ " + detail);
         }
     }
 

@@ -23,7 +23,8 @@ public static class CommandLine
         var rules = new Option<string[]>("--rule") { Description = "Emulator auto-decision, repeatable: PATTERN=approve|deny|manual[:SECONDS], PATTERN a glob over kind:id (e.g. 'action:reset-password:*=approve:5').", AllowMultipleArgumentsPerToken = false };
         var otlp = new Option<string?>("--otlp") { Description = "Export traces and metrics over OTLP (gRPC) to this collector, e.g. http://127.0.0.1:4317." };
         var telemetryConsole = new Option<bool>("--telemetry-console") { Description = "Print traces and metrics (approvals started, finished by status, time to decision, action duration, refused webhooks) on the console." };
-        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove, rules, otlp, telemetryConsole };
+        var verbose = new Option<bool>("--verbose") { Description = "Also log the frameworks' and the retry pipeline's information lines (one per Indent or Graph call); by default they log warnings and errors only." };
+        var serve = new Command("serve", "Run the API at /api, the Indent emulator at /indent/v1 and the approver inbox at /inbox.") { port, bind, dataDir, autoApprove, rules, otlp, telemetryConsole, verbose };
         serve.SetAction(async (parse, cancellationToken) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(bind), out var address))
@@ -67,7 +68,7 @@ public static class CommandLine
                 return 1;
             }
 
-            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto, Rules = parsedRules, OtlpEndpoint = otlpUri, ConsoleTelemetry = parse.GetValue(telemetryConsole) }, output, error, cancellationToken);
+            return await ServeAsync(new LocalHostOptions { Port = portValue, BindAddress = address, DataDirectory = parse.GetValue(dataDir), AutoApproveSeconds = auto, Rules = parsedRules, OtlpEndpoint = otlpUri, ConsoleTelemetry = parse.GetValue(telemetryConsole), Verbose = parse.GetValue(verbose) }, output, error, cancellationToken);
         });
         root.Add(serve);
 
@@ -100,7 +101,8 @@ public static class CommandLine
             }
 
             return await ApprovalClient.RunAsync(
-                new ApprovalClient.Options(who, why, connection.Api, connection.Key, parse.GetValue(deadline), connection.AutoApprove, connection.DataDirectory, connection.As, connection.Token),
+                new ApprovalClient.Options(who, why, connection.Api, connection.Key, parse.GetValue(deadline), connection.AutoApprove, connection.DataDirectory, connection.As, connection.Token,
+                    UserFromEnvironment: parse.GetValue(user) is null),
                 output, error, cancellationToken);
         });
         root.Add(reset);
@@ -136,7 +138,7 @@ public static class CommandLine
         var bearer = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApprovalClient.TokenVariable);
         if (apiUri is not null && string.IsNullOrWhiteSpace(bearer))
         {
-            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (docs/DEPLOY.md, step 4, shows how to get one).");
+            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (docs/DEPLOY.md, step 5, shows how to get one).");
             return null;
         }
 
@@ -166,9 +168,14 @@ public static class CommandLine
         {
             host = await LocalHost.StartAsync(options, cancellationToken);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException or FormatException or Microsoft.Extensions.Options.OptionsValidationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            await error.WriteLineAsync("Could not start: " + e.Message);
+            await error.WriteLineAsync("Could not start: " + StartupException.OneLine(e, options.Verbose));
+            if (options.Verbose)
+            {
+                await error.WriteLineAsync(e.ToString());
+            }
+
             return ExitCodes.Usage;
         }
 
@@ -217,7 +224,7 @@ public static class CommandLine
     }
 }
 
-/// <summary>Exit codes of <c>reset-password</c> (documented in the README).</summary>
+/// <summary>Exit codes of <c>reset-password</c> and <c>access request</c> (documented in the README).</summary>
 public static class ExitCodes
 {
     public const int Done = 0;
@@ -227,5 +234,19 @@ public static class ExitCodes
     public const int Cancelled = 4;
     public const int Failed = 5;
     public const int Unreachable = 6;
+
+    /// <summary>Refused before anything started: no approval, no petition (unknown or disabled user, a token the API does
+    /// not accept or without the role, a key reused, already a member).</summary>
+    public const int Refused = 7;
     public const int Interrupted = 130;
+
+    /// <summary>The code for a start the API did not accept: bad input is a usage error; 503 (a secret or the directory
+    /// cannot be read just now) is the API being unreachable in part; any other 4xx is a refusal before anything started.</summary>
+    public static int ForRefusedStart(System.Net.HttpStatusCode status) => (int)status switch
+    {
+        400 or 413 or 415 or 422 => Usage,
+        503 => Unreachable,
+        >= 400 and < 500 => Refused,
+        _ => Failed,
+    };
 }

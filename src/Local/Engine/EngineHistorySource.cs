@@ -55,6 +55,12 @@ public sealed class EngineHistorySource(DurableEngine engine) : IApprovalHistory
             {
                 detail = "version " + Core.Workflow.WorkflowVersions.Describe(e.TryGetProperty("Version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null);
             }
+            else if (type == nameof(EventType.TimerFired) && e.TryGetProperty("FireAt", out var fired) && fired.TryGetDateTimeOffset(out var firedAt))
+            {
+                // Stored when the timer was created; it happened at its due time (as DurableAudit reads it).
+                timestamp = firedAt;
+                detail = e.TryGetProperty("TimerId", out var id) && id.ValueKind == JsonValueKind.Number ? $"timer {id.GetInt32()} fired" : "timer fired";
+            }
             else if (e.TryGetProperty("FireAt", out var fire) && fire.ValueKind == JsonValueKind.String)
             {
                 detail = "fires at " + fire.GetString();

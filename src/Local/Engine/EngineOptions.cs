@@ -54,6 +54,10 @@ public sealed class EngineOptions : SettingsOptions
     {
         ArgumentNullException.ThrowIfNull(reader);
         StorageConnectionString = reader.Text(StorageSetting);
+        if (StorageConnectionString is { } storage && StorageCheck.Endpoints(storage) is null)
+        {
+            reader.Problem(StorageCheck.NotAConnectionString);
+        }
         if (reader.Text(TaskHubSetting) is { } hub)
         {
             if (IsValidTaskHub(hub))

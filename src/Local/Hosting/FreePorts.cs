@@ -19,6 +19,21 @@ public static class FreePorts
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>True when a listener could bind <paramref name="address"/>:<paramref name="port"/> now.</summary>
+    public static bool IsFree(IPAddress address, int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(address, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs <paramref name="start"/> (which picks its ports with <see cref="Pick"/> and binds them) again when a
     /// port was taken between the pick and the bind, at most <see cref="Attempts"/> times in all; any other failure, or
     /// the last one, is thrown as it is.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Approvals.Core;
 using Approvals.Core.Actions;
 using Approvals.Core.Http;
@@ -15,6 +16,7 @@ using Approvals.Local.Graph;
 using Approvals.Local.Identity;
 using Approvals.Local.Inbox;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -31,9 +33,17 @@ public static class LocalHost
 {
     /// <summary>Starts the host. Ports it picks (the API's when <see cref="LocalHostOptions.Port"/> is 0, and always the
     /// engine's loopback port) are picked again when another process took one before it was bound.</summary>
+    /// <remarks>What stops it is said in one line naming the cause and the setting (<see cref="StartupException"/>,
+    /// settings errors): a port given and taken, storage that is malformed or unreachable, a secret missing.</remarks>
     public static Task<RunningHost> StartAsync(LocalHostOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Port != 0 && !FreePorts.IsFree(options.BindAddress, options.Port))
+        {
+            // A port the user chose is not picked again: say so at once (not after three tries and three stack traces).
+            throw new StartupException($"port {options.Port} on {options.BindAddress} is in use (--port): another program, perhaps another approvals-local serve, listens there; stop it, or choose another port with --port.");
+        }
+
         return FreePorts.StartAsync(() => StartOnceAsync(options, cancellationToken));
     }
 
@@ -43,6 +53,11 @@ public static class LocalHost
         // Settings read before the host exists are read, and refused, the same way as the ones bound inside it.
         var settings = Settings.Read<LocalHostSettings>(configuration);
         var engineOptions = Settings.Read<EngineOptions>(configuration);
+        if (engineOptions.StorageConnectionString is { } storage)
+        {
+            await StorageCheck.CheckReachableAsync(storage, cancellationToken);
+        }
+
         var port = options.Port == 0 ? FreePorts.Pick(options.BindAddress) : options.Port;
         var baseAddress = new Uri($"http://{(options.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : options.BindAddress.ToString())}:{port}/");
         var dataDirectory = options.DataDirectory ?? settings.DataDirectory ?? DefaultDataDirectory();
@@ -90,7 +105,9 @@ public static class LocalHost
         builder.Configuration.AddConfiguration(configuration);
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.WebHost.ConfigureKestrel(k => k.Listen(options.BindAddress, port));
-        builder.AddLocalLogging(options);
+        var started = new StrongBox<bool>();
+        builder.AddLocalLogging(options, started);
+        builder.AddLocalDataProtection(dataDirectory);
         builder.AddLocalTelemetry(options);
         if (options.TimeProvider is { } clock)
         {
@@ -140,6 +157,7 @@ public static class LocalHost
         try
         {
             await app.StartAsync(cancellationToken);
+            started.Value = true;
         }
         catch
         {
@@ -150,13 +168,40 @@ public static class LocalHost
         return new RunningHost(app, baseAddress, emulated, app.Services.GetRequiredService<DurableEngine>().Description, dataDirectory, generatedFile);
     }
 
-    /// <summary>One console line per event, quiet for the frameworks; tests add their own capture.</summary>
-    static void AddLocalLogging(this WebApplicationBuilder builder, LocalHostOptions options)
+    /// <summary>One console line per event. The frameworks (ASP.NET Core, the durable engine, gRPC, HttpClient) and the
+    /// retry pipeline (Polly: one line per Indent or Graph call) speak at warning and above unless
+    /// <see cref="LocalHostOptions.Verbose"/>; the host's own failure to start is left to the one line the command prints
+    /// (<see cref="StartupException"/>), so the generic host's own report of it is held back until the host has started.
+    /// Tests add their own capture.</summary>
+    static void AddLocalLogging(this WebApplicationBuilder builder, LocalHostOptions options, StrongBox<bool> started)
     {
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(options.LogLevel)
-            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("DurableTask", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(options.Verbose ? LogLevel.Debug : options.LogLevel);
+        if (!options.Verbose)
+        {
+            foreach (var category in QuietCategories)
+            {
+                builder.Logging.AddFilter(category, LogLevel.Warning);
+            }
+
+            // Keys for the inbox's anti-forgery tokens live owner-only in the data directory (AddLocalDataProtection):
+            // the warning that they are not encrypted at rest says nothing a newcomer can act on.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", level => started.Value && level >= LogLevel.Warning);
+        }
+
         options.ConfigureLogging?.Invoke(builder.Logging);
+    }
+
+    /// <summary>Log categories kept at warning unless <c>--verbose</c>: the frameworks and the retry pipeline.</summary>
+    public static readonly IReadOnlyList<string> QuietCategories = ["Microsoft", "System.Net.Http", "DurableTask", "Grpc", "Polly"];
+
+    /// <summary>The inbox's anti-forgery keys in the data directory (owner-only) rather than the user's home.</summary>
+    static void AddLocalDataProtection(this WebApplicationBuilder builder, string dataDirectory)
+    {
+        var keys = Path.Combine(dataDirectory, "data-protection");
+        OwnerOnly.Directory(keys);
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keys)).SetApplicationName("approvals-local");
     }
 
     /// <summary>The same instruments as in Azure (<see cref="Core.Telemetry.ApprovalsTelemetry"/>), exported over OTLP or to

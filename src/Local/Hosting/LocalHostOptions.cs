@@ -26,6 +26,10 @@ public sealed class LocalHostOptions
     /// <summary>Log level for the console (the CLI keeps it quiet).</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
+    /// <summary>The frameworks' and the retry pipeline's information lines too (<c>serve --verbose</c>); by default they
+    /// speak at warning and above.</summary>
+    public bool Verbose { get; set; }
+
     public IConfiguration? Configuration { get; set; }
 
     /// <summary>Export traces and metrics over OTLP (gRPC) to this collector (<c>serve --otlp URL</c>).</summary>

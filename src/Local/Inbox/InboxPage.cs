@@ -2,13 +2,16 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Approvals.Core.Http;
 using Approvals.Core.Indent;
+using Approvals.Core.Workflow;
 using Approvals.Local.Actions;
 using Approvals.Local.Emulator;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Approvals.Local.Inbox;
@@ -29,7 +32,7 @@ public static class InboxPage
         var inbox = app.MapGroup("/inbox");
         inbox.AddEndpointFilter(async (context, next) =>
             context.HttpContext.RequestServices.GetRequiredService<InboxSession>().Check(context.HttpContext) ?? await next(context));
-        inbox.MapGet("", (HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, TimeProvider time, FileUserDirectory people) =>
+        inbox.MapGet("", async (HttpContext http, IndentEmulator emulator, IAntiforgery antiforgery, TimeProvider time, FileUserDirectory people, DurableTaskClient durable) =>
         {
             var tokens = antiforgery.GetAndStoreTokens(http);
             var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
@@ -39,7 +42,9 @@ public static class InboxPage
             http.Response.Headers.CacheControl = "no-store";
             http.Response.Headers["Referrer-Policy"] = "no-referrer";
             var approvers = Approvers(people);
-            return Results.Content(Render(emulator.All(), tokens.RequestToken!, nonce, time.GetUtcNow(), http.Request.Query["error"], ActingAs(http, approvers), approvers), "text/html; charset=utf-8");
+            var all = emulator.All();
+            var finished = await FinishedAsync(all, durable, http.RequestAborted);
+            return Results.Content(Render(all, finished, tokens.RequestToken!, nonce, time.GetUtcNow(), http.Request.Query["error"], ActingAs(http, approvers), approvers), "text/html; charset=utf-8");
         });
 
         // Who the approver is: one of the directory's people (or the default approver), kept in a cookie.
@@ -124,7 +129,31 @@ public static class InboxPage
     static string ActingAs(HttpContext http, List<string> approvers) =>
         http.Request.Cookies[ActorCookie] is { } chosen && approvers.Contains(chosen, StringComparer.Ordinal) ? chosen : Approver;
 
-    static string Render(IReadOnlyList<Petition> all, string csrf, string nonce, DateTimeOffset now, string? error, string actingAs, IReadOnlyList<string> approvers)
+    /// <summary>The granted petitions whose approval has finished, with how (<c>done</c> for a completed one): a password
+    /// reset is one-time, so once it ran there is nothing left to revoke, and ended access has already been taken
+    /// away. Only granted petitions are looked up (one status read each); the rest are decided by their phase alone.</summary>
+    static async Task<Dictionary<string, string>> FinishedAsync(IReadOnlyList<Petition> all, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var finished = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in all.Where(p => p.Phase == IndentPhases.Granted && p.Name is not null))
+        {
+            if (p.Meta?.Labels is not { } labels || !labels.TryGetValue(WorkflowLabels.Instance, out var id) || !ApprovalIds.IsValid(id)
+                || await durable.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken) is not { } instance)
+            {
+                continue;
+            }
+
+            var status = ApprovalsApi.ToView(instance).Status;
+            if (ApprovalStatuses.IsFinal(status))
+            {
+                finished[p.Name!] = status == ApprovalStatuses.Completed ? "done" : status;
+            }
+        }
+
+        return finished;
+    }
+
+    static string Render(IReadOnlyList<Petition> all, Dictionary<string, string> finished, string csrf, string nonce, DateTimeOffset now, string? error, string actingAs, IReadOnlyList<string> approvers)
     {
         var html = HtmlEncoder.Default;
         var sb = new StringBuilder();
@@ -139,7 +168,7 @@ public static class InboxPage
             .row{display:flex;gap:12px;align-items:baseline;flex-wrap:wrap}.who{font-weight:600}.age{color:#6b7385;font-size:13px}
             .reason{margin:6px 0}.res{font-family:ui-monospace,monospace;font-size:13px;background:#eef1f6;border-radius:4px;padding:1px 6px;margin-right:4px}
             .phase{font-size:12px;font-weight:600;border-radius:10px;padding:1px 8px;background:#eef1f6}
-            .phase-open{background:#fff4d6}.phase-granted{background:#d9f5e3}.phase-closed,.phase-revoked{background:#f9dede}
+            .phase-open{background:#fff4d6}.phase-granted,.phase-done{background:#d9f5e3}.phase-closed,.phase-revoked{background:#f9dede}
             form{display:inline-flex;gap:6px;align-items:center;margin:6px 8px 0 0}button{font:inherit;border-radius:6px;border:1px solid #b9c0cc;background:#fff;padding:4px 12px;cursor:pointer}
             button.approve{background:#1f8f4e;border-color:#1f8f4e;color:#fff}button.deny,button.revoke{background:#b42318;border-color:#b42318;color:#fff}
             details{margin-top:6px;font-size:13px}table{border-collapse:collapse}td{padding:2px 10px 2px 0;vertical-align:top}.empty{color:#6b7385}
@@ -158,9 +187,10 @@ public static class InboxPage
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"error\" role=\"alert\">{html.Encode(error)}</p>");
         }
 
-        Section(sb, "Waiting for a decision", all.Where(p => p.Phase == IndentPhases.Open).Reverse(), csrf, now, "Nothing is waiting for you.");
-        Section(sb, "Granted", all.Where(p => p.Phase == IndentPhases.Granted).Reverse(), csrf, now, "No active grants.");
-        Section(sb, "Decided", all.Where(p => p.Phase is not (IndentPhases.Open or IndentPhases.Granted)).Reverse().Take(25), csrf, now, "Nothing decided yet.");
+        bool Live(Petition p) => p.Phase == IndentPhases.Granted && !finished.ContainsKey(p.Name ?? "");
+        Section(sb, "Waiting for a decision", all.Where(p => p.Phase == IndentPhases.Open).Reverse(), finished, csrf, now, "Nothing is waiting for you.");
+        Section(sb, "Granted", all.Where(Live).Reverse(), finished, csrf, now, "No active grants.");
+        Section(sb, "Decided", all.Where(p => p.Phase != IndentPhases.Open && !Live(p)).Reverse().Take(25), finished, csrf, now, "Nothing decided yet.");
         sb.Append("</main>");
         // Refresh while idle, so new requests appear; never while the approver is choosing or reading.
         sb.Append(CultureInfo.InvariantCulture, $"<script nonce=\"{nonce}\">setInterval(function(){{if(!document.querySelector('select:focus,input:focus,details[open]'))location.reload()}},4000)</script>");
@@ -168,7 +198,7 @@ public static class InboxPage
         return sb.ToString();
     }
 
-    static void Section(StringBuilder sb, string title, IEnumerable<Petition> petitions, string csrf, DateTimeOffset now, string empty)
+    static void Section(StringBuilder sb, string title, IEnumerable<Petition> petitions, Dictionary<string, string> finished, string csrf, DateTimeOffset now, string empty)
     {
         var html = HtmlEncoder.Default;
         sb.Append(CultureInfo.InvariantCulture, $"<h2>{html.Encode(title)}</h2>");
@@ -182,8 +212,10 @@ public static class InboxPage
             var requester = p.Petitioners is { Count: > 0 } ps && ps[0] is { } r
                 ? (r.DisplayName is { Length: > 0 } dn && r.Email is { Length: > 0 } em && dn != em ? $"{dn} <{em}>" : r.Email ?? r.DisplayName ?? r.Id ?? "unknown")
                 : "unknown";
-            sb.Append(CultureInfo.InvariantCulture, $"<article class=\"card\" data-petition=\"{encodedName}\" data-phase=\"{html.Encode(p.Phase ?? "")}\">");
-            sb.Append(CultureInfo.InvariantCulture, $"<div class=\"row\"><span class=\"who\">{html.Encode(requester)}</span><span class=\"phase phase-{html.Encode(p.Phase ?? "")}\">{html.Encode(p.Phase ?? "")}</span>");
+            // A finished approval's grant shows how it ended (done, failed …) rather than Indent's "granted".
+            var shown = finished.GetValueOrDefault(name) ?? p.Phase ?? "";
+            sb.Append(CultureInfo.InvariantCulture, $"<article class=\"card\" data-petition=\"{encodedName}\" data-phase=\"{html.Encode(p.Phase ?? "")}\" data-approval=\"{html.Encode(finished.GetValueOrDefault(name) ?? "")}\">");
+            sb.Append(CultureInfo.InvariantCulture, $"<div class=\"row\"><span class=\"who\">{html.Encode(requester)}</span><span class=\"phase phase-{html.Encode(shown)}\">{html.Encode(shown)}</span>");
             sb.Append(CultureInfo.InvariantCulture, $"<span class=\"age\">{html.Encode(Age(now - (p.Meta?.CreateTime ?? now)))} · #{encodedName}</span></div>");
             sb.Append(CultureInfo.InvariantCulture, $"<p class=\"reason\">{html.Encode(p.Reason ?? "")}</p><div><span class=\"age\">asks for</span> ");
             foreach (var res in p.Resources ?? [])
@@ -204,7 +236,7 @@ public static class InboxPage
                 sb.Append("</select></label><button class=\"approve\" type=\"submit\">Approve</button></form>");
                 sb.Append(CultureInfo.InvariantCulture, $"<form method=\"post\" action=\"{html.Encode(action)}/deny\">{hidden}<button class=\"deny\" type=\"submit\">Deny</button></form>");
             }
-            else if (p.Phase == IndentPhases.Granted)
+            else if (p.Phase == IndentPhases.Granted && !finished.ContainsKey(name))
             {
                 sb.Append(CultureInfo.InvariantCulture, $"<form method=\"post\" action=\"{html.Encode(action)}/revoke\">{hidden}<button class=\"revoke\" type=\"submit\">Revoke</button></form>");
             }

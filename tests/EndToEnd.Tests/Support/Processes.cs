@@ -246,6 +246,15 @@ public static class Cli
             info.Environment[k] = v;
         }
 
+        var (code, stdout, stderr) = await RunToEndAsync(info, timeout, "CLI");
+        return new Result(code, stdout, stderr);
+    }
+
+    /// <summary>Runs <paramref name="info"/> to its end, bounded by <paramref name="timeout"/>: then it is killed (with
+    /// its children) and a <see cref="TimeoutException"/> carries what it printed.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunToEndAsync(ProcessStartInfo info, TimeSpan timeout, string what)
+    {
+        ArgumentNullException.ThrowIfNull(info);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -257,9 +266,9 @@ public static class Cli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"CLI did not finish within {timeout}:\n{await stdout}\n{await stderr}");
+            throw new TimeoutException($"{what} did not finish within {timeout}:\n{await stdout}\n{await stderr}");
         }
 
-        return new Result(process.ExitCode, await stdout, await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

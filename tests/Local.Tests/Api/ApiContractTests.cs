@@ -42,6 +42,8 @@ public sealed class ApiContractTests : IAsyncLifetime
         { "{\"userId\":\"123\",\"reason\":\"line\\u0000break\"}", "application/json" },
         { "{\"userId\":\"123\",\"reason\":\"bidi\\u202Eoverride\"}", "application/json" },
         { "{\"userId\":\"123\",\"reason\":\"x\",\"admin\":true}", "application/json" },
+        { "{\"UserId\":\"123\",\"reason\":\"x\"}", "application/json" },
+        { "{\"userId\":\"123\",\"Reason\":\"x\"}", "application/json" },
         { "{\"userId\":\"123\",\"reason\":\"x\",\"deadlineSeconds\":1}", "application/json" },
         { "{\"userId\":\"123\",\"reason\":\"x\",\"deadlineSeconds\":99999999}", "application/json" },
         { "{\"userId\":\"123\",\"reason\":\"x\",\"deadlineSeconds\":\"60\"}", "application/json" },
@@ -73,9 +75,26 @@ public sealed class ApiContractTests : IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal((int)response.StatusCode, problem.RootElement.GetProperty("status").GetInt32());
+        // Errors speak of the JSON the caller sent, never of the .NET types it is bound to.
+        Assert.DoesNotMatch(@"System\.|Approvals\.|\.NET|`1|Nullable", problem.RootElement.GetRawText());
         // A start is scheduled before its 202 is written, so once a 4xx is answered nothing can still be starting.
         Assert.Equal(before, await InstancesAsync());
         Assert.Equal(petitions, host.Emulator.All().Count);
+    }
+
+    [Theory]
+    [InlineData("{\"UserId\":\"123\",\"reason\":\"x\"}", "\"UserId\"", "\"userId\"")]
+    [InlineData("{\"userId\":\"123\",\"reason\":\"x\",\"deadlineSeconds\":\"60\"}", "\"deadlineSeconds\"", "whole number")]
+    [InlineData("{\"userId\":123,\"reason\":\"x\"}", "\"userId\"", "string")]
+    public async Task StartPasswordReset_FieldWrongCaseOrKind_400NamesTheJsonField(string body, string field, string hint)
+    {
+        using var response = await host.Http.PostAsync("api/password-resets", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var detail = problem.RootElement.GetProperty("detail").GetString()!;
+        Assert.Contains(field, detail, StringComparison.Ordinal);
+        Assert.Contains(hint, detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public sealed class SettingsAtStartTests
     [InlineData(IndentOptions.SpaceSetting)]                     // IndentOptions (bound in the container)
     [InlineData("KEY_VAULT_URI")]                                // AzureOptions (read at registration)
     [InlineData(EngineOptions.TaskHubSetting)]                   // EngineOptions (read before the host)
+    [InlineData(EngineOptions.StorageSetting)]                   // EngineOptions: not a connection string
     [InlineData(LocalHostSettings.AttemptTimeoutSetting)]        // LocalHostSettings (read before the host)
     [InlineData(FileUserDirectory.LatencySetting)]               // LocalHostSettings
     public async Task StartAsync_BadSetting_StopsWithMessageNamingIt(string setting)
