@@ -28,14 +28,26 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
 
     const string PersonFields = "$select=id,displayName,userPrincipalName,mail,accountEnabled";
 
-    /// <summary><c>GET /users/{id}?$select=id,displayName,userPrincipalName,mail,accountEnabled</c>; <c>null</c> on 404.</summary>
+    /// <summary><c>GET /users/{id}?$select=id,displayName,userPrincipalName,mail,accountEnabled</c>; <c>null</c> on 404.
+    /// The answer counts only when it is that user: an id that is not one Graph issues (a path segment such as <c>.</c>,
+    /// <c>..</c> or <c>delta</c> would reach another resource and answer 200 with a collection) is never sent, and a
+    /// body whose <c>id</c> (or user principal name) is not the one asked for is nobody — never a person made up from
+    /// the question.</summary>
     public async Task<DirectoryUser?> FindUserAsync(string userId, CancellationToken cancellationToken = default)
     {
+        if (!IsUserKey(userId))
+        {
+            return null;
+        }
+
         try
         {
             using var response = await SendAsync(HttpMethod.Get, userId, "?" + PersonFields, null, "read", cancellationToken);
             var user = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUser, cancellationToken);
-            return user is null ? null : Person(user, userId);
+            var asked = userId.Trim();
+            return user is { Id: { Length: > 0 } id } && (string.Equals(id, asked, StringComparison.OrdinalIgnoreCase) || string.Equals(user.UserPrincipalName, asked, StringComparison.OrdinalIgnoreCase))
+                ? Person(user)
+                : null;
         }
         catch (UserNotFoundException)
         {
@@ -55,10 +67,25 @@ public sealed class EntraUserDirectory(HttpClient http, TokenCredential credenti
         var filter = $"mail eq '{literal}' or userPrincipalName eq '{literal}' or proxyAddresses/any(p:p eq 'smtp:{literal}') or otherMails/any(m:m eq '{literal}')";
         using var response = await SendAsync(HttpMethod.Get, null, $"?$filter={Uri.EscapeDataString(filter)}&{PersonFields}&$top=5", null, "look up the person named", cancellationToken, subject: address);
         var page = await response.Content.ReadFromJsonAsync(GraphJsonContext.Default.GraphUserPage, cancellationToken);
-        return [.. (page?.Value ?? []).Where(u => !string.IsNullOrEmpty(u.Id)).Select(u => Person(u, u.Id!))];
+        return [.. (page?.Value ?? []).Where(u => !string.IsNullOrEmpty(u.Id)).Select(Person)];
     }
 
-    static DirectoryUser Person(GraphUser user, string fallbackId) => new(user.Id ?? fallbackId, user.DisplayName, user.UserPrincipalName, user.Mail, user.AccountEnabled ?? true);
+    /// <summary>An account whose enabled state Graph did not say is not taken as enabled.</summary>
+    static DirectoryUser Person(GraphUser user) => new(user.Id!, user.DisplayName, user.UserPrincipalName, user.Mail, user.AccountEnabled ?? false);
+
+    /// <summary>What <c>/users/{id | userPrincipalName}</c> may be asked with: an object id or a sign-in name — letters,
+    /// digits and <c>. _ - @ '</c>, at most 256 characters, with at least one letter or digit and not a name Graph routes
+    /// elsewhere under <c>/users</c> (<c>delta</c>, the collection's change-tracking function:
+    /// https://learn.microsoft.com/graph/api/user-delta).</summary>
+    public static bool IsUserKey(string? key)
+    {
+        var trimmed = key?.Trim() ?? "";
+        return trimmed.Length is > 0 and <= 256
+            && trimmed.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@' or '\'')
+            && trimmed.Any(char.IsAsciiLetterOrDigit)
+            && !trimmed.StartsWith('.')
+            && !trimmed.Equals("delta", StringComparison.OrdinalIgnoreCase);
+    }
 
     /// <summary><c>GET /users/{id}?$select=lastPasswordChangeDateTime</c>: the directory's own record of the last change.</summary>
     public async Task<DateTimeOffset?> GetPasswordChangedAtAsync(string userId, CancellationToken cancellationToken = default)

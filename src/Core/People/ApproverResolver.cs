@@ -24,7 +24,9 @@ public sealed class ApproverResolver(IPeopleDirectory people, IOptions<FourEyesO
             return ApproverCheck.NoApprover;
         }
 
-        var shown = FirstText(actor.Email, actor.DisplayName, actor.Id) ?? "an unnamed actor";
+        var shown = FirstText(actor.Email, actor.DisplayName, actor.Id) is { } name
+            ? (name.Length > MaxIdentifierLength ? name[..MaxIdentifierLength] + "…" : name) // it is recorded in history and shown in details
+            : "an unnamed actor";
         var identifiers = Identifiers(actor);
         if (identifiers.Count == 0)
         {

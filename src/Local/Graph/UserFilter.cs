@@ -19,7 +19,7 @@ public static partial class UserFilter
         }
 
         var clauses = new List<Func<LocalPerson, bool>>();
-        foreach (var clause in OrSplit().Split(filter.Trim()))
+        foreach (var clause in OrClauses(filter.Trim()))
         {
             if (Equality().Match(clause) is { Success: true } eq)
             {
@@ -53,13 +53,36 @@ public static partial class UserFilter
         return p => clauses.Any(c => c(p));
     }
 
+    /// <summary>The clauses joined by <c>or</c> outside string literals (an <c>or</c> inside a quoted address is part of
+    /// the address; <c>''</c> inside a literal is an escaped quote).</summary>
+    static IEnumerable<string> OrClauses(string filter)
+    {
+        var start = 0;
+        var quoted = false;
+        for (var i = 0; i < filter.Length; i++)
+        {
+            if (filter[i] == '\'')
+            {
+                quoted = !quoted; // '' flips twice: still inside
+            }
+            else if (!quoted && OrAt().Match(filter, i) is { Success: true, Index: var at } or && at == i)
+            {
+                yield return filter[start..i];
+                start = i + or.Length;
+                i = start - 1;
+            }
+        }
+
+        yield return filter[start..];
+    }
+
     static string Literal(string quoted) => quoted.Replace("''", "'", StringComparison.Ordinal);
 
     // Graph's answer to a filter it cannot run (https://learn.microsoft.com/en-us/graph/aad-advanced-queries, "Error handling").
     static GraphRefusalException Unsupported() => new(400, "Request_UnsupportedQuery", "Unsupported Query.");
 
-    [GeneratedRegex(@"\s+or\s+")]
-    private static partial Regex OrSplit();
+    [GeneratedRegex(@"\G\s+or\s+")]
+    private static partial Regex OrAt();
 
     [GeneratedRegex(@"^(?<property>[A-Za-z]+)\s+eq\s+'(?<value>(?:[^']|'')*)'$")]
     private static partial Regex Equality();
