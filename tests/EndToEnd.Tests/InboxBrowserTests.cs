@@ -100,7 +100,7 @@ public sealed class InboxBrowserTests
         await using var __ = browser;
         var page = await browser.NewPageAsync();
 
-        await page.GotoAsync(new Uri(host.BaseAddress, "inbox").ToString());
+        await page.GotoAsync(host.Inbox.ToString());
         await ActAsAsync(page, "alice@local");
         var card = page.Locator("article[data-phase=open]");
         await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
