@@ -17,7 +17,8 @@ public sealed partial class InboxStatusTests
         var done = await host.WaitForStatusAsync(reset, ApprovalStatuses.Completed);
         var active = await host.WaitForStatusAsync(access, ApprovalStatuses.Active);
 
-        var page = await host.Http.GetStringAsync("inbox");
+        using var browser = new HttpClient { BaseAddress = host.Host.BaseAddress }; // keeps the session cookie the sign-in link sets
+        var page = await browser.GetStringAsync(host.Host.Inbox);
 
         var resetCard = Card(page, done.Petition!);
         Assert.Contains("data-approval=\"done\"", resetCard, StringComparison.Ordinal);
