@@ -105,6 +105,20 @@ public sealed class AccessAttackTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Entra's group reads are eventually consistent: right after an add, <c>checkMemberGroups</c> may not show it
+    /// yet. This answers the first check as a lagging replica would (not a member); adds and removals are Graph's own.</summary>
+    sealed class LaggingCheck(IGroupMembership inner) : IGroupMembership
+    {
+        int stale = 1;
+
+        public Task<bool> AddMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => inner.AddMemberAsync(groupId, memberId, cancellationToken);
+
+        public Task<bool> RemoveMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => inner.RemoveMemberAsync(groupId, memberId, cancellationToken);
+
+        public Task<bool> IsMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) =>
+            Interlocked.Exchange(ref stale, 0) == 1 ? Task.FromResult(false) : inner.IsMemberAsync(groupId, memberId, cancellationToken);
+    }
+
     /// <summary>A running approval (awaiting its decision) whose id the ledger entries use, so the host's own reconciler
     /// leaves them to "their workflow" as it would in production.</summary>
     static async Task<string> RunningApprovalAsync(TestHost host, HttpClient alice)
@@ -239,5 +253,55 @@ public sealed class AccessAttackTests(ITestOutputHelper output)
         Assert.DoesNotContain(graph.Requests, r => r.Method == "POST" && r.Path.Contains("/members/$ref", StringComparison.Ordinal) && r.Status < 300); // ours never landed
         Assert.Equal([FileGroups.Added], changes.Select(c => c.Change)); // only the admin's add
         Assert.True(IsMember(host), "the admin's membership was removed by a grant that never added it");
+    }
+
+    /// <summary>ATTACK 5. A cancel (or a short grant's end) moments after the add, against Entra's eventually consistent
+    /// membership read: the settle removes only when <c>checkMemberGroups</c> says she is a member, a lagging replica says
+    /// she is not, and the entry is marked settled anyway — so no later pass (the reconciler lists only unsettled
+    /// entries) ever looks again. The DELETE is idempotent (404 = already out); gating it on a read opens the hole.</summary>
+    [Fact]
+    public async Task EndRightAfterTheAdd_MembershipReadLagging_StillRemoved()
+    {
+        await using var host = await TestHost.StartAsync(new() { [AccessOptions.MinSecondsSetting] = "1" });
+        using var alice = host.As(Alice);
+        var id = await RunningApprovalAsync(host, alice);
+        var store = host.Host.Services.GetRequiredService<IAccessLedgerStore>();
+        var ledger = host.Host.Services.GetRequiredService<AccessLedger>();
+        var lagging = new AccessLedger(store, new LaggingCheck(host.Host.Services.GetRequiredService<IGroupMembership>()), TimeProvider.System, NullLogger<AccessLedger>.Instance);
+
+        await ledger.IntendAsync(id, Group, AliceId, DateTimeOffset.UtcNow.AddMinutes(10));
+        Assert.Equal(GrantOutcomes.Added, await ledger.AddAsync(id, Group, AliceId));
+        var removed = await lagging.EndAsync(id, Group, AliceId); // the cancel, a moment later
+        await host.Durable.TerminateInstanceAsync(id);
+        await host.Durable.WaitForInstanceCompletionAsync(id);
+        await host.Host.Services.GetRequiredService<AccessReconciler>().RunOnceAsync(host.Durable); // the replica has caught up by now
+
+        var changes = Changes(host.DataDirectory);
+        output.WriteLine($"end removed: {removed}; ledger: {FileAccessLedgerStore.Read(host.DataDirectory).Single(e => e.ApprovalId == id)}; group log: {string.Join(", ", changes.Select(c => $"{c.Change}@{c.At:O}"))}");
+        Assert.Equal([FileGroups.Added, FileGroups.Removed], changes.Select(c => c.Change));
+        Assert.False(IsMember(host), "alice is still in the group after her grant was cancelled");
+    }
+
+    /// <summary>ATTACK 6 (held). The start-time standing-member check must fail closed: with Graph answering 503 to
+    /// <c>checkMemberGroups</c> (through the resilience pipeline's retries), the request is refused 503 and nothing is
+    /// started, so an existing member cannot slip through and later be removed by us.</summary>
+    [Fact]
+    public async Task StandingCheckUnavailable_AtStart_FailsClosed()
+    {
+        await using var host = await TestHost.StartAsync(new() { [AccessOptions.MinSecondsSetting] = "1" });
+        var graph = host.Host.Services.GetRequiredService<GraphEmulator>();
+        using var alice = host.As(Alice);
+        Assert.True(host.Host.Services.GetRequiredService<FileGroups>().TryChange(Group, AliceId, FileGroups.Added)); // she is a member already
+        graph.Faults.Set(new FaultSpec { Status = 503, Count = 10_000, PathContains = "/checkMemberGroups" });
+
+        using var response = await alice.PostAsync("api/access-requests", System.Net.Http.Json.JsonContent.Create(
+            new Core.Http.AccessRequestBody { Resource = "Production", Reason = "to debug production", DurationSeconds = 60 }, Core.Http.ApiJsonContext.Default.AccessRequestBody));
+        var body = await response.Content.ReadAsStringAsync();
+        graph.Faults.Clear();
+        output.WriteLine($"{(int)response.StatusCode}: {body}");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Empty(FileAccessLedgerStore.Read(host.DataDirectory));
+        Assert.Equal([FileGroups.Added], Changes(host.DataDirectory).Select(c => c.Change));
     }
 }
