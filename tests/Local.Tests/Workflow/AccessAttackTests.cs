@@ -85,9 +85,10 @@ public sealed class AccessAttackTests(ITestOutputHelper output)
         public int Value;
     }
 
-    /// <summary>Holds a membership check until released: where a settle has read the ledger (no live grant) and not yet
-    /// removed.</summary>
-    sealed class GateOnCheck(IGroupMembership inner) : IGroupMembership
+    /// <summary>Holds a removal until released: where a settle has read the ledger (no live grant) and not yet removed.
+    /// (The settle used to check the membership first, and this gated that check; it now removes without a read, so the
+    /// gate sits on the removal — the same moment.)</summary>
+    sealed class GateOnRemove(IGroupMembership inner) : IGroupMembership
     {
         public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -95,14 +96,14 @@ public sealed class AccessAttackTests(ITestOutputHelper output)
 
         public Task<bool> AddMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => inner.AddMemberAsync(groupId, memberId, cancellationToken);
 
-        public Task<bool> RemoveMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => inner.RemoveMemberAsync(groupId, memberId, cancellationToken);
-
-        public async Task<bool> IsMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
+        public async Task<bool> RemoveMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
         {
             Entered.TrySetResult();
             await Release.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
-            return await inner.IsMemberAsync(groupId, memberId, cancellationToken);
+            return await inner.RemoveMemberAsync(groupId, memberId, cancellationToken);
         }
+
+        public Task<bool> IsMemberAsync(string groupId, string memberId, CancellationToken cancellationToken = default) => inner.IsMemberAsync(groupId, memberId, cancellationToken);
     }
 
     /// <summary>Entra's group reads are eventually consistent: right after an add, <c>checkMemberGroups</c> may not show it
@@ -205,7 +206,7 @@ public sealed class AccessAttackTests(ITestOutputHelper output)
         var store = host.Host.Services.GetRequiredService<IAccessLedgerStore>();
         var groups = host.Host.Services.GetRequiredService<IGroupMembership>();
         var ledger = host.Host.Services.GetRequiredService<AccessLedger>();
-        var gate = new GateOnCheck(groups);
+        var gate = new GateOnRemove(groups);
         var ending = new AccessLedger(store, gate, TimeProvider.System, NullLogger<AccessLedger>.Instance);
 
         await ledger.IntendAsync(first, Group, AliceId, DateTimeOffset.UtcNow.AddMinutes(10));
