@@ -116,7 +116,18 @@ public static class ApprovalsServiceCollectionExtensions
                 ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
                 : standard(args);
         });
-        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
+        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
+        {
+            // A membership add or removal is retried here only when Graph refused it before doing anything (429, 503);
+            // after a timeout, a reset or another failure it may have landed, and a retry would hear "already a member"
+            // for our own write: the access ledger decides from what it recorded instead (AccessLedger.AddAsync). The
+            // membership check (checkMemberGroups, a POST that only reads) keeps the standard retries.
+            var standard = o.Retry.ShouldHandle;
+            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage() is { } request && request.Method != HttpMethod.Get && request.Method != HttpMethod.Head
+                && request.RequestUri?.AbsolutePath.EndsWith("/checkMemberGroups", StringComparison.Ordinal) != true
+                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
+                : standard(args);
+        });
         // Reads only: the standard pipeline may retry every failure.
         services.AddHttpClient<People.IPeopleDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
         return services;

@@ -90,9 +90,18 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
     }
 
     /// <summary>The guarded add: writes to the group only while the approval's entry is live, recording first that an add
-    /// is under way (so a crash after the write still counts as ours), then what it did. One of <see cref="GrantOutcomes"/>.</summary>
+    /// is under way (so a crash after the write still counts as ours), then what it did. One of <see cref="GrantOutcomes"/>.
+    /// Graph's "already a member" is ours (<see cref="GrantOutcomes.Added"/>) when an earlier attempt of this grant may have
+    /// landed (the entry was still <see cref="LedgerEntry.Adding"/>: its answer was lost, or it crashed), or when Graph
+    /// said, just before this attempt's write, that they were not a member (the group client retried a write whose answer
+    /// was lost, and the retry found its own write); it is <see cref="GrantOutcomes.Standing"/> only when they were a member
+    /// before we wrote. An attempt Graph refused every time with 429/503 (throttling or outage: nothing done, per
+    /// https://learn.microsoft.com/en-us/graph/throttling; the group client retries a write only after those) clears
+    /// <see cref="LedgerEntry.Adding"/> again, so a membership someone else gives meanwhile is never taken for ours.</summary>
     public async Task<string> AddAsync(string approvalId, string groupId, string memberId, CancellationToken cancellationToken = default)
     {
+        var wasAdding = false;
+        bool? wasMember = null;
         for (var attempt = 0; ; attempt++)
         {
             var entry = await store.GetAsync(groupId, memberId, approvalId, cancellationToken);
@@ -113,7 +122,16 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
                 continue;
             }
 
-            if (entry.Adding || await store.TryReplaceAsync(entry with { Adding = true, Settled = false }, cancellationToken))
+            wasAdding = entry.Adding;
+            if (wasAdding)
+            {
+                break; // an earlier attempt may have landed: whatever Graph says now, the membership may be ours
+            }
+
+            // Before our write: were they a member already? (Evidence for "standing"; a failed check fails the attempt
+            // before anything was written.)
+            wasMember ??= await groups.IsMemberAsync(groupId, memberId, cancellationToken);
+            if (await store.TryReplaceAsync(entry with { Adding = true, Settled = false }, cancellationToken))
             {
                 break;
             }
@@ -126,9 +144,11 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
         {
             added = await groups.AddMemberAsync(groupId, memberId, cancellationToken);
         }
-        catch (PermanentActivityFailureException)
+        catch (Exception e) when (!wasAdding && (e is PermanentActivityFailureException || e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable }))
         {
-            // Graph refused outright (a group it will not change, a permission the app lacks): nothing was added.
+            // Graph refused outright (a group it will not change, a permission the app lacks), or refused every try with
+            // 429/503 (throttled or unavailable: the request was not processed): nothing was added by this attempt, and
+            // no earlier one may have landed. A timeout, a reset or another 5xx keeps Adding: that write may have landed.
             var entry = await store.GetAsync(groupId, memberId, approvalId, cancellationToken);
             if (entry is { Adding: true, Added: false })
             {
@@ -143,16 +163,18 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
             var entry = await store.GetAsync(groupId, memberId, approvalId, cancellationToken) ?? throw new InvalidOperationException($"The ledger entry of {approvalId} disappeared during its add.");
             string outcome;
             LedgerEntry recorded;
-            if (added || entry.Added)
+            IReadOnlyList<LedgerEntry> others = added || entry.Added || wasAdding ? [] : await store.MembershipAsync(groupId, memberId, cancellationToken);
+            var shared = others.Any(o => o.ApprovalId != approvalId && o.MayOwn);
+            if (added || entry.Added || wasAdding || (!shared && wasMember == false))
             {
-                // Ours, even if the grant ended meanwhile: then the settle below takes it back at once.
+                // Ours, even if the grant ended meanwhile: then the settle below takes it back at once. "Already a member"
+                // counts as ours when one of our writes may have made it (see the summary): never leave a membership we
+                // may have made.
                 outcome = GrantOutcomes.Added;
                 recorded = entry with { Adding = false, Added = true, Standing = false, Settled = false };
             }
             else
             {
-                var others = await store.MembershipAsync(groupId, memberId, cancellationToken);
-                var shared = others.Any(o => o.ApprovalId != approvalId && o.MayOwn);
                 outcome = shared ? GrantOutcomes.Shared : GrantOutcomes.Standing;
                 recorded = entry with { Adding = false, Standing = !shared };
             }
@@ -190,6 +212,11 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
         return await SettleAsync(groupId, memberId, cancellationToken);
     }
 
+    /// <summary>The entry of <paramref name="approvalId"/> for that membership; null when it has none (an add from before the
+    /// ledger).</summary>
+    public Task<LedgerEntry?> EntryAsync(string approvalId, string groupId, string memberId, CancellationToken cancellationToken = default) =>
+        store.GetAsync(groupId, memberId, approvalId, cancellationToken);
+
     /// <summary>True when a live grant in the ledger still needs this membership (a removal by anyone else must wait).</summary>
     public async Task<bool> IsNeededAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
     {
@@ -197,8 +224,11 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
         return (await store.MembershipAsync(groupId, memberId, cancellationToken)).Any(e => e.IsLive(now));
     }
 
-    /// <summary>Settles one membership once none of its grants is live: checks the group (Graph's membership check), removes
-    /// the member if one of our grants may have put them there, and marks every ended entry settled. True when removed.</summary>
+    /// <summary>Settles one membership once none of its grants is live: removes the member if one of our grants may have
+    /// put them there, and marks every ended entry settled. True when removed. The removal is never gated on a membership
+    /// read (Entra's are eventually consistent: a lagging "not a member" right after the add would leave them in for good);
+    /// the DELETE is idempotent (404: already out). A grant recorded while the removal was under way (its add may have found
+    /// the member still there) is looked for once the removal is done, and given the membership back, as ours.</summary>
     public async Task<bool> SettleAsync(string groupId, string memberId, CancellationToken cancellationToken = default)
     {
         for (var attempt = 0; ; attempt++)
@@ -217,10 +247,22 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
             }
 
             var removed = false;
-            if (open.Any(e => e.MayOwn) && await groups.IsMemberAsync(groupId, memberId, cancellationToken))
+            if (open.Any(e => e.MayOwn))
             {
                 removed = await groups.RemoveMemberAsync(groupId, memberId, cancellationToken);
                 logger.LogInformation("Access to {Group} for {Member} ended: {Change}", groupId, memberId, removed ? "removed" : "already out");
+
+                // The ledger was read before the removal: a grant that became live since then may have been told "already a
+                // member" (shared) by Graph and would never add it again. Any grant recorded after this read adds after the
+                // removal, so it finds the member gone and adds them itself.
+                var after = await store.MembershipAsync(groupId, memberId, cancellationToken);
+                if (after.Where(e => e.IsLive(time.GetUtcNow())).OrderByDescending(e => e.NotAfter).FirstOrDefault() is { } live)
+                {
+                    logger.LogWarning("Access to {Group} for {Member}: grant {ApprovalId} became live while the membership was removed; adding it back", groupId, memberId, live.ApprovalId);
+                    await AddAsync(live.ApprovalId, groupId, memberId, cancellationToken);
+                    Conflicted(attempt, groupId + "/" + memberId);
+                    continue; // decide again: the live grant now holds the membership, and the ended ones wait for it
+                }
             }
 
             var conflict = false;
