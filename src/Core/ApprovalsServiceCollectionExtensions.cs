@@ -55,6 +55,7 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddTransient<IndentWebhookEndpoint>();
         services.TryAddTransient<PasswordResetService>();
         services.AddApprovalsActivities();
+        services.AddSensitiveActions();
         services.AddSettings<ReconcileOptions>();
         services.TryAddSingleton<AccessLedger>();
         services.TryAddTransient<AccessReconciler>();
@@ -117,6 +118,14 @@ public static class ApprovalsServiceCollectionExtensions
                 : standard(args);
         });
         services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
+        // Actions' own Graph calls (ActionCatalog): a write is retried only when Graph refused it before doing anything.
+        services.AddHttpClient(Actions.ActionCatalog.GraphClient, http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
+        {
+            var standard = o.Retry.ShouldHandle;
+            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage()?.Method is { } method && method != HttpMethod.Get && method != HttpMethod.Head
+                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
+                : standard(args);
+        });
         // Reads only: the standard pipeline may retry every failure.
         services.AddHttpClient<People.IPeopleDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
         return services;
