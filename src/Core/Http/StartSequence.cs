@@ -240,4 +240,21 @@ public sealed partial class ApprovalsApi
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex UserIdPattern();
+
+    /// <summary><see cref="ReadStartAsync"/>, then the body's own checks and the Idempotency-Key: a typed body, its key,
+    /// or the refusal (the field-named 400 when any check fails).</summary>
+    async Task<(Caller? Caller, T? Body, string? Key, Results<Accepted<StartedResponse>, ProblemHttpResult, ValidationProblem>? Refused)> ReadValidStartAsync<T>(
+        HttpRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, Func<T, Dictionary<string, string[]>> validate, CancellationToken cancellationToken)
+        where T : class
+    {
+        var (caller, body, refused) = await ReadStartAsync(request, type, cancellationToken);
+        if (caller is null || body is null)
+        {
+            return (null, null, null, refused!);
+        }
+
+        var errors = validate(body);
+        var key = ReadIdempotencyKey(request, errors);
+        return errors.Count > 0 ? (null, null, null, TypedResults.ValidationProblem(errors, title: "The request is not valid")) : (caller, body, key, null);
+    }
 }
