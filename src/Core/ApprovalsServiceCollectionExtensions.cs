@@ -55,6 +55,7 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddTransient<IndentWebhookEndpoint>();
         services.TryAddTransient<PasswordResetService>();
         services.AddApprovalsActivities();
+        services.AddSensitiveActions();
         services.AddSettings<ReconcileOptions>();
         services.TryAddSingleton<AccessLedger>();
         services.TryAddTransient<AccessReconciler>();
@@ -125,6 +126,14 @@ public static class ApprovalsServiceCollectionExtensions
             var standard = o.Retry.ShouldHandle;
             o.Retry.ShouldHandle = args => args.Context.GetRequestMessage() is { } request && request.Method != HttpMethod.Get && request.Method != HttpMethod.Head
                 && request.RequestUri?.AbsolutePath.EndsWith("/checkMemberGroups", StringComparison.Ordinal) != true
+                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
+                : standard(args);
+        });
+        // Actions' own Graph calls (ActionCatalog): a write is retried only when Graph refused it before doing anything.
+        services.AddHttpClient(Actions.ActionCatalog.GraphClient, http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
+        {
+            var standard = o.Retry.ShouldHandle;
+            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage()?.Method is { } method && method != HttpMethod.Get && method != HttpMethod.Head
                 ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
                 : standard(args);
         });

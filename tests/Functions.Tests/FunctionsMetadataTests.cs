@@ -99,7 +99,7 @@ public sealed class FunctionsMetadataTests
         string[] table =
         [
             Core.Http.ApprovalsApiRoutes.PasswordResets, Core.Http.ApprovalsApiRoutes.Resources, Core.Http.ApprovalsApiRoutes.AccessRequests, Core.Http.ApprovalsApiRoutes.Approval, Core.Http.ApprovalsApiRoutes.Cancel,
-            Core.Http.ApprovalsApiRoutes.History, Core.Http.ApprovalsApiRoutes.Credential, Core.Http.ApprovalsApiRoutes.IndentWebhook, Core.Http.ApprovalsApiRoutes.Health,
+            Core.Http.ApprovalsApiRoutes.History, Core.Http.ApprovalsApiRoutes.Credential, Core.Http.ApprovalsApiRoutes.IndentWebhook, Core.Http.ApprovalsApiRoutes.Health, Core.Http.ApprovalsApiRoutes.Actions,
         ];
         var routes = Functions().SelectMany(f => f.GetProperty("bindings").EnumerateArray())
             .Where(b => b.GetProperty("type").GetString() == "httpTrigger")

@@ -101,7 +101,7 @@ public static class CredentialStates
 public sealed record CredentialView(string State, string? RevealedBy, DateTimeOffset? RevealedAt);
 
 /// <summary>200 body of <c>POST /api/approvals/{id}/credential</c> — the one response that carries a password.</summary>
-public sealed record CredentialResponse(string Password, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
+public sealed record CredentialResponse(string Password, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn, string? Kind = null);
 
 public sealed record ApprovalResultView(string UserId, string CredentialReference, DateTimeOffset ExpiresOn, bool ForceChangeAtNextSignIn);
 
@@ -126,4 +126,5 @@ public sealed record HistoryView(string Id, string Status, string? Petition, str
 [JsonSerializable(typeof(ApprovalView))]
 [JsonSerializable(typeof(HistoryView))]
 [JsonSerializable(typeof(CredentialResponse))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

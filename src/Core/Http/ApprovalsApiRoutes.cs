@@ -18,6 +18,7 @@ public static class ApprovalsApiRoutes
         api.MapPost(PasswordResets, (HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.StartPasswordResetAsync(request, client, ct));
         api.MapGet(Resources, (HttpRequest request, ApprovalsApi handler, CancellationToken ct) => handler.ListResourcesAsync(request, ct));
         api.MapPost(AccessRequests, (HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.StartAccessRequestAsync(request, client, ct));
+        api.MapPost(Actions, (string action, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.StartActionAsync(action, request, client, ct));
         api.MapGet(Approval, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetStatusAsync(id, request, client, ct));
         api.MapPost(Cancel, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.CancelAsync(id, request, client, ct));
         api.MapGet(History, (string id, HttpRequest request, ApprovalsApi handler, DurableTaskClient client, CancellationToken ct) => handler.GetHistoryAsync(id, request, client, ct));
@@ -29,6 +30,6 @@ public static class ApprovalsApiRoutes
     }
 
     // Constants, not a table built at run time: Functions routes are attribute arguments.
-    public const string Prefix = "/api", PasswordResets = "password-resets", Resources = "resources", AccessRequests = "access-requests", IndentWebhook = "webhooks/indent", Health = "health";
+    public const string Prefix = "/api", PasswordResets = "password-resets", Resources = "resources", AccessRequests = "access-requests", IndentWebhook = "webhooks/indent", Health = "health", Actions = "actions/{action}";
     public const string Approval = "approvals/{id}", Cancel = Approval + "/cancel", History = Approval + "/history", Credential = Approval + "/credential";
 }

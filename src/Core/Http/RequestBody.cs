@@ -48,7 +48,8 @@ public static class RequestBody
             return (default, "The request body is empty; send a JSON object.");
         }
 
-        if (FieldProblem(body, type) is { } problem)
+        // A free-form object (an action's body) has its fields checked by its reader, against the action's own list.
+        if (typeof(T) != typeof(System.Text.Json.Nodes.JsonObject) && FieldProblem(body, type) is { } problem)
         {
             return (default, problem);
         }

@@ -65,6 +65,7 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
 
             try
             {
+                Report(ApprovalStatuses.Verifying, detail: "reading the decision; a grant is used at once"); // a cancel now is answered 409
                 onRead = await Context.CallActivityAsync<VerifiedReset>(
                     nameof(VerifyAndResetActivity),
                     new VerifyAndResetInput(ReadInput(), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), Input.RequestedBy, Input.Target),

@@ -45,7 +45,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
             {
                 var created = await Context.CallActivityAsync<PetitionRef>(
                     nameof(CreatePetitionActivity),
-                    new CreatePetitionInput(Context.InstanceId, Input.Action, Input.UserId, Input.Reason, Input.RequestedBy, Input.Target?.DisplayName, Input.Access, Input.Access?.DurationSeconds),
+                    new CreatePetitionInput(Context.InstanceId, Input.Action, Input.UserId, Input.Reason, Input.RequestedBy, Input.Target?.DisplayName, Input.Access, Input.Access?.DurationSeconds, Actions.ActionCatalog.Find(Input.Action)?.Title),
                     ApprovalOrchestrator.IndentRetry);
                 PetitionName = created.Name;
             }
@@ -97,6 +97,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                 if (winner == Cancel)
                 {
                     var why = Cancel.Result?.Reason;
+                    Report(ApprovalStatuses.Cancelling, detail: "closing the petition"); // the cancel is taken: nothing will act
                     await CloseAsync("cancelled" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
                     return Finish(ApprovalStatuses.Cancelled, detail: string.IsNullOrWhiteSpace(why) ? "cancelled by request" : why);
                 }
@@ -270,7 +271,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
             ActiveUntil = activeUntil,
         });
 
-    protected ApprovalResult Finish(string status, string? decidedBy = null, string? detail = null, Actions.PasswordResetOutcome? result = null, AccessOutcome? access = null)
+    protected ApprovalResult Finish(string status, string? decidedBy = null, string? detail = null, Actions.PasswordResetOutcome? result = null, AccessOutcome? access = null, Actions.ActionOutcome? outcome = null)
     {
         Report(status, decidedBy: decidedBy, detail: detail);
         if (!Context.IsReplaying && status != ApprovalStatuses.AwaitingApproval)
@@ -281,7 +282,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
             Telemetry.ApprovalsTelemetry.TimeToDecision.Record((Context.CurrentUtcDateTime - started).TotalSeconds, tag);
         }
 
-        return new ApprovalResult(status, PetitionName, decidedBy, detail, polls, Context.CurrentUtcDateTime, result, access);
+        return new ApprovalResult(status, PetitionName, decidedBy, detail, polls, Context.CurrentUtcDateTime, result, access, outcome);
     }
 
     protected async Task CloseAsync(string reason, bool revokeGrant = false)

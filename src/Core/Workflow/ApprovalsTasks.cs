@@ -9,7 +9,7 @@ namespace Approvals.Core.Workflow;
 /// (a test checks the two lists agree).</summary>
 public static class ApprovalsTasks
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(ApprovalOrchestrator), typeof(AccessOrchestrator), typeof(CredentialRevealOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(ApprovalOrchestrator), typeof(AccessOrchestrator), typeof(CredentialRevealOrchestrator), typeof(ActionOrchestrator)];
 
     public static readonly IReadOnlyList<Type> Activities =
     [
@@ -24,6 +24,7 @@ public static class ApprovalsTasks
         typeof(RecordAccessGrantActivity),
         typeof(GrantAccessActivity),
         typeof(EndAccessActivity),
+        typeof(RunActionActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

@@ -37,7 +37,7 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
         };
         var resource = input.Resource is { } asked
             ? new Resource { Kind = asked.ResourceKind, Id = asked.ResourceId, DisplayName = asked.ResourceName, Labels = labels }
-            : new Resource { Kind = "action", Id = PetitionSeal.ResourceIdFor(input.Action, input.UserId), DisplayName = $"Reset Password (user:{input.UserId})", Labels = labels };
+            : new Resource { Kind = "action", Id = PetitionSeal.ResourceIdFor(input.Action, input.UserId), DisplayName = $"{input.Title ?? "Reset Password"} (user:{input.UserId})", Labels = labels };
         var petition = new Petition
         {
             Petitioners = [petitioner],

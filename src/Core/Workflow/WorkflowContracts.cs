@@ -24,6 +24,12 @@ public static class ApprovalStatuses
     public const string Cancelled = "cancelled";
     public const string Failed = "failed";
 
+    /// <summary>A read of the petition that may also act is in flight: a cancel now is answered 409, "retry in a moment".</summary>
+    public const string Verifying = "verifying";
+
+    /// <summary>The workflow has taken a cancel (nothing will act) and is closing the petition.</summary>
+    public const string Cancelling = "cancelling";
+
     /// <summary>Time-boxed access: granted, the membership in place until <c>activeUntil</c> (or an earlier end).</summary>
     public const string Active = "active";
 
@@ -44,7 +50,8 @@ public sealed record ApprovalInput(
     ApprovalContinuation? Continued = null,
     Identity.Requester? RequestedBy = null,
     TargetUser? Target = null,
-    AccessRequest? Access = null)
+    AccessRequest? Access = null,
+    ActionParameters? Parameters = null)
 {
     /// <summary>The id of the one resource the petition must name: the Indent resource asked for, or <c>action:user</c>.</summary>
     public string ResourceId => Access?.ResourceId ?? PetitionSeal.ResourceIdFor(Action, UserId);
@@ -79,7 +86,7 @@ public sealed record CancelRequest(string? Reason, string? By = null);
 
 /// <summary>What to petition for; <paramref name="Resource"/> is the Indent resource asked for (time-boxed access), null
 /// for an action on a user (the password reset).</summary>
-public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason, Identity.Requester? RequestedBy = null, string? UserDisplayName = null, AccessRequest? Resource = null, int? DurationSeconds = null);
+public sealed record CreatePetitionInput(string InstanceId, string Action, string UserId, string Reason, Identity.Requester? RequestedBy = null, string? UserDisplayName = null, AccessRequest? Resource = null, int? DurationSeconds = null, string? Title = null);
 
 /// <summary>A petition as created: its name and the space it lives in.</summary>
 public sealed record PetitionRef(string Name, string Space);
@@ -141,7 +148,12 @@ public sealed record ApprovalResult(
     int PollCount,
     DateTime CompletedAt,
     PasswordResetOutcome? Result,
-    AccessOutcome? Access = null);
+    AccessOutcome? Access = null,
+    ActionOutcome? Outcome = null);
+
+/// <summary>What <see cref="RunActionActivity"/> runs: the action (by name), for whom, with which fields, and when it was
+/// asked for.</summary>
+public sealed record RunActionInput(string InstanceId, string Action, string UserId, string PetitionName, ActionParameters? Parameters, DateTimeOffset RequestedAt);
 
 /// <summary>Input of <see cref="CredentialRevealOrchestrator"/>: the one reveal (or expiry) of an approval's temporary
 /// password — who and when, never the value.</summary>

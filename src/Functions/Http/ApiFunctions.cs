@@ -31,6 +31,14 @@ public sealed class ApiFunctions(ApprovalsApi api, IndentWebhookEndpoint webhook
         [DurableClient] DurableTaskClient client) =>
         new ResultAction(await api.StartAccessRequestAsync(request, client, request.HttpContext.RequestAborted));
 
+    /// <summary>Every action of <c>ActionCatalog</c>, by name: registering an action needs no Function of its own.</summary>
+    [Function("StartAction")]
+    public async Task<IActionResult> StartAction(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApprovalsApiRoutes.Actions)] HttpRequest request,
+        string action,
+        [DurableClient] DurableTaskClient client) =>
+        new ResultAction(await api.StartActionAsync(action, request, client, request.HttpContext.RequestAborted));
+
     [Function("GetApproval")]
     public async Task<IActionResult> Status(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApprovalsApiRoutes.Approval)] HttpRequest request,

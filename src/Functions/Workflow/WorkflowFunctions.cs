@@ -22,6 +22,14 @@ public static class WorkflowFunctions
     public static Task<CredentialRevealResult> RevealCredential([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new CredentialRevealOrchestrator().RunAsync(context, context.GetInput<CredentialRevealInput>()!);
 
+    [Function(nameof(ActionOrchestrator))]
+    public static Task<ApprovalResult> OrchestrateAction([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new ActionOrchestrator().RunAsync(context, context.GetInput<ApprovalInput>()!);
+
+    [Function(nameof(RunActionActivity))]
+    public static Task<ActionOutcome> RunAction([ActivityTrigger] RunActionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<RunActionActivity, RunActionInput, ActionOutcome>(input, instanceId, executionContext);
+
     [Function(nameof(CreatePetitionActivity))]
     public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
         Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);

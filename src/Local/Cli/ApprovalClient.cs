@@ -17,7 +17,10 @@ public static class ApprovalClient
     /// <summary>What to ask for: a password reset for <paramref name="User"/>, or, with <paramref name="Access"/>, access to a
     /// resource. <c>UserFromEnvironment</c>: --user was left out and the user is <c>$USER</c> (the seed's default), which
     /// is said when the target is.</summary>
-    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null, AccessAsk? Access = null, bool UserFromEnvironment = false);
+    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null, AccessAsk? Access = null, bool UserFromEnvironment = false, ActionAsk? Action = null);
+
+    /// <summary>An action of the catalog (<see cref="Core.Actions.ActionCatalog"/>) and the values of its own fields.</summary>
+    public sealed record ActionAsk(Core.Actions.ActionDescription Action, IReadOnlyDictionary<string, int> Fields);
 
     /// <summary>Time-boxed access: the resource (id or display name) and for how long.</summary>
     public sealed record AccessAsk(string Resource, int? DurationSeconds);
@@ -104,7 +107,9 @@ public static class ApprovalClient
     static async Task<int> RequestAndWaitAsync(HttpClient http, Uri root, Options options, RunningHost? host, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var request = options.Access is { } ask
+        using var request = options.Action is { } act
+            ? new HttpRequestMessage(HttpMethod.Post, "api/actions/" + act.Action.Name) { Content = JsonContent.Create(ActionBody(options, act), ApiJsonContext.Default.JsonObject) }
+            : options.Access is { } ask
             ? new HttpRequestMessage(HttpMethod.Post, "api/access-requests")
             {
                 Content = JsonContent.Create(new AccessRequestBody { Resource = ask.Resource, Reason = options.Reason, DurationSeconds = ask.DurationSeconds, DeadlineSeconds = options.DeadlineSeconds }, ApiJsonContext.Default.AccessRequestBody),
@@ -194,8 +199,8 @@ public static class ApprovalClient
                         return ExitCodes.Done;
                     case ApprovalStatuses.Completed:
                         await output.WriteLineAsync();
-                        await output.WriteLineAsync($"done: password reset user:{options.User}");
-                        await CollectPasswordAsync(http, statusPath, options.User, output, error, cancellationToken);
+                        await output.WriteLineAsync(options.Action is { } done ? $"done: {done.Action.Title} user:{options.User}" : $"done: password reset user:{options.User}");
+                        await CollectPasswordAsync(http, statusPath, options.User, output, error, cancellationToken, options.Action?.Action.Secret);
                         if (host is not null)
                         {
                             // The built-in host stops with this command: let it finish destroying the collected secret first.
@@ -253,8 +258,29 @@ public static class ApprovalClient
         }
 
         var who = view.Target is { } t ? t.SignInName ?? t.Name ?? t.Id : options.User;
+        if (options.Action is { } act)
+        {
+            return $"asking for a {act.Action.Title} for {who} (user {options.User})";
+        }
+
         var source = options.UserFromEnvironment ? $"user {options.User}, from $USER: give --user to reset someone else" : $"user {options.User}";
         return $"asking to reset the password of {who} ({source})";
+    }
+
+    static System.Text.Json.Nodes.JsonObject ActionBody(Options options, ActionAsk act)
+    {
+        var body = new System.Text.Json.Nodes.JsonObject { ["userId"] = options.User, ["reason"] = options.Reason };
+        if (options.DeadlineSeconds is { } deadline)
+        {
+            body["deadlineSeconds"] = deadline;
+        }
+
+        foreach (var (name, value) in act.Fields)
+        {
+            body[name] = value;
+        }
+
+        return body;
     }
 
     static string Duration(int seconds) => seconds % 3600 == 0 ? $"{seconds / 3600} h" : seconds % 60 == 0 ? $"{seconds / 60} min" : $"{seconds} s";
@@ -305,18 +331,19 @@ public static class ApprovalClient
     }
 
     /// <summary>The requester collects the temporary password: shown here once, then destroyed on the server.</summary>
-    static async Task CollectPasswordAsync(HttpClient http, string statusPath, string user, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    static async Task CollectPasswordAsync(HttpClient http, string statusPath, string user, TextWriter output, TextWriter error, CancellationToken cancellationToken, string? secret = null)
     {
+        var what = secret ?? "temporary password";
         using var response = await http.PostAsync(statusPath + "/credential", null, cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            await error.WriteLineAsync($"The temporary password could not be collected (HTTP {(int)response.StatusCode}): {Describe(await response.Content.ReadAsStringAsync(cancellationToken))}");
+            await error.WriteLineAsync($"The {what} could not be collected (HTTP {(int)response.StatusCode}): {Describe(await response.Content.ReadAsStringAsync(cancellationToken))}");
             return;
         }
 
         var credential = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.CredentialResponse, cancellationToken);
         await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"temporary password for user:{user}: {credential!.Password}"));
+            $"{what} for user:{user}: {credential!.Password}"));
         await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"  shown once, now destroyed on the server; {(credential.ForceChangeAtNextSignIn ? "it must be changed at next sign-in; " : "")}valid until {credential.ExpiresOn:yyyy-MM-dd HH:mm} UTC"));
     }

@@ -107,6 +107,11 @@ public static class CommandLine
         });
         root.Add(reset);
         root.Add(AccessCommands.Access(new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
+        foreach (var action in Core.Actions.ActionCatalog.All)
+        {
+            root.Add(ActionCommands.For(action, new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
+        }
+
         root.Add(IdentityCommands.Token(dataDir, output, error));
         root.Add(IdentityCommands.Users(dataDir, output, error));
         root.Add(VersionsCommand.Create(output, error));

@@ -12,7 +12,7 @@ public sealed record GraphRequest(DateTimeOffset At, string Method, string Path,
 /// behaviour cites its page). State is the local directory — people and password sets (<see cref="FileUserDirectory"/>),
 /// memberships (<see cref="FileGroups"/>), the groups (<see cref="LocalGroups"/>) — kept in the data directory; what
 /// the app calling it may do is <see cref="App"/>. Faults (throttling, outages) are injected as the Indent emulator's are.</summary>
-public sealed class GraphEmulator(FileUserDirectory people, FileGroups memberships, TimeProvider time)
+public sealed partial class GraphEmulator(FileUserDirectory people, FileGroups memberships, TimeProvider time)
 {
     readonly Lock logGate = new();
     readonly List<GraphRequest> log = [];

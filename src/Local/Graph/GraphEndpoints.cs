@@ -68,6 +68,14 @@ public static class GraphEndpoints
             graph.RemoveMember(id, member);
             return Results.NoContent();
         });
+        api.MapGet("/users/{id}/authentication/temporaryAccessPassMethods", (string id, GraphEmulator graph) => Json(graph.ListPasses(id)));
+        api.MapPost("/users/{id}/authentication/temporaryAccessPassMethods", async (string id, HttpContext http, GraphEmulator graph) =>
+            Results.Text(graph.CreatePass(id, await BodyAsync(http)).ToJsonString(), "application/json", statusCode: 201));
+        api.MapDelete("/users/{id}/authentication/temporaryAccessPassMethods/{method}", (string id, string method, GraphEmulator graph) =>
+        {
+            graph.DeletePass(id, method);
+            return Results.NoContent();
+        });
         // Without /$ref Graph deletes the member object itself (group-delete-members, "Caution"): never modelled.
         api.Map("/{**rest}", (HttpRequest request) =>
             Task.FromException<IResult>(GraphRefusalException.NotModelled($"{request.Method} {ApiPrefix}/{request.RouteValues["rest"]}")));
@@ -100,6 +108,19 @@ public static class GraphEndpoints
         {
             graph.Faults.Clear();
             return Results.NoContent();
+        });
+        admin.MapGet("/tap-policy", (GraphEmulator graph) => Results.Json(graph.TapPolicy, GraphJsonContext.Default.TapPolicy));
+        admin.MapPut("/tap-policy", async (HttpContext http, GraphEmulator graph) =>
+        {
+            try
+            {
+                graph.TapPolicy = await JsonSerializer.DeserializeAsync(http.Request.Body, GraphJsonContext.Default.TapPolicy) ?? throw new JsonException("empty");
+                return Results.Json(graph.TapPolicy, GraphJsonContext.Default.TapPolicy);
+            }
+            catch (JsonException e)
+            {
+                return Results.Json(new AdminError("body must be a Temporary Access Pass policy object: " + e.Message), GraphJsonContext.Default.AdminError, statusCode: 400);
+            }
         });
         admin.MapGet("/app", (GraphEmulator graph) => Results.Json(graph.App, GraphJsonContext.Default.GraphApp));
         admin.MapPut("/app", async (HttpContext http, GraphEmulator graph) =>
@@ -185,5 +206,6 @@ public sealed record AdminError([property: JsonPropertyName("error")] string Err
 [JsonSerializable(typeof(GraphErrorBody))]
 [JsonSerializable(typeof(AdminError))]
 [JsonSerializable(typeof(GraphApp))]
+[JsonSerializable(typeof(TapPolicy))]
 [JsonSerializable(typeof(IReadOnlyList<GraphRequest>))]
 internal sealed partial class GraphJsonContext : JsonSerializerContext;

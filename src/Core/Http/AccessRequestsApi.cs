@@ -43,17 +43,10 @@ public sealed partial class ApprovalsApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
         using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
-        var (caller, body, refused) = await ReadStartAsync(request, ApiJsonContext.Default.AccessRequestBody, cancellationToken);
+        var (caller, body, key, refused) = await ReadValidStartAsync(request, ApiJsonContext.Default.AccessRequestBody, Validate, cancellationToken);
         if (caller is null || body is null)
         {
             return refused!;
-        }
-
-        var errors = Validate(body);
-        var key = ReadIdempotencyKey(request, errors);
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, title: "The request is not valid");
         }
 
         var asked = body.Resource!.Trim();

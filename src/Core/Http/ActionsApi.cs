@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Approvals.Core.Actions;
+using Approvals.Core.Workflow;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Approvals.Core.Http;
+
+/// <summary><c>POST /api/actions/{action}</c>: starts any action of <see cref="ActionCatalog"/> on the contract
+/// (<see cref="ISensitiveAction"/>), through the start sequence every starter shares. The body is
+/// <c>{"userId","reason","deadlineSeconds"?}</c> plus the action's own fields; bad input (field-named 400), an unknown
+/// or disabled user (404/409), the action's own target refusal (404/409) or a directory that cannot be asked (503)
+/// start nothing.</summary>
+public sealed partial class ApprovalsApi
+{
+    static readonly string[] CommonFields = ["userId", "reason", "deadlineSeconds"];
+
+    public async Task<Results<Accepted<StartedResponse>, ProblemHttpResult, ValidationProblem>> StartActionAsync(string? name, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (ActionCatalog.Find(name) is not { } descriptor)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Unknown action", $"There is no action '{name}' here; actions: {string.Join(", ", ActionCatalog.All.Select(a => a.Name))}.");
+        }
+
+        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
+        span?.SetTag("approvals.action", descriptor.Name);
+        var (caller, body, refused) = await ReadStartAsync(request, ApiJsonContext.Default.JsonObject, cancellationToken);
+        if (caller is null || body is null)
+        {
+            return refused!;
+        }
+
+        var action = ActionCatalog.Resolve(request.HttpContext.RequestServices, descriptor.Name);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var userId = Text(body, "userId", errors);
+        var reasonText = Text(body, "reason", errors);
+        var deadlineSeconds = Number(body, "deadlineSeconds", errors);
+        if (!errors.ContainsKey("userId"))
+        {
+            ValidateUserId(userId, errors);
+        }
+
+        if (!errors.ContainsKey("reason"))
+        {
+            ValidateReason(reasonText, $"say why the {descriptor.Title} is needed", errors);
+        }
+
+        ValidateDeadline(deadlineSeconds, errors);
+        var parameters = ActionParameters.Read(body, descriptor, CommonFields, errors);
+        action.Validate(parameters, errors);
+        var key = ReadIdempotencyKey(request, errors);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The request is not valid");
+        }
+
+        var reason = TrimReason(reasonText)!;
+        var deadline = deadlineSeconds ?? options.DefaultDeadlineSeconds;
+        var fields = string.Join("\n", parameters.Values.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
+        var requestHash = Hash($"{descriptor.Name}\n{userId}\n{reason}\n{deadline}\n{fields}");
+        var instanceId = key is null ? ApprovalIds.New(descriptor.Name, userId!) : ApprovalIds.ForIdempotencyKey(descriptor.Name, caller.Id, key);
+        if (key is not null && await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken) is { } earlier)
+        {
+            return SameRequest(earlier, requestHash) ? Accepted(request, instanceId) : KeyReused();
+        }
+
+        var (target, refusal) = await TargetAsync(userId!, "asking for a " + descriptor.Title, cancellationToken);
+        if (target is null)
+        {
+            return refusal!;
+        }
+
+        try
+        {
+            if (await action.CheckTargetAsync(target, parameters, cancellationToken) is { } refusedTarget)
+            {
+                return Problem(refusedTarget.Status, refusedTarget.Title, refusedTarget.Detail);
+            }
+        }
+        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Target check of {Action} for {UserId} failed: {Error}", descriptor.Name, userId, e.Message);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Target unavailable", $"Whether user {userId} can be given a {descriptor.Title} could not be checked just now ({ApprovalOrchestrator.Shorten(e.Message)}); nothing was started. Try again shortly.");
+        }
+
+        var input = new ApprovalInput(descriptor.Name, userId!, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
+            RequestedBy: caller.AsRequester(), Target: new TargetUser(target.Id, target.DisplayName, target.SignInNames), Parameters: parameters);
+        if (await StartOnceAsync(client, nameof(ActionOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
+        {
+            return conflict;
+        }
+
+        logger.LogInformation("Approval {InstanceId}: {Action} for user {UserId} asked for by {Requester}", instanceId, descriptor.Name, userId, caller.Email);
+        return Accepted(request, instanceId);
+    }
+
+    static string? Text(JsonObject body, string name, Dictionary<string, string[]> errors)
+    {
+        if (body[name] is not { } node)
+        {
+            return null;
+        }
+
+        if (node.GetValueKind() == JsonValueKind.String)
+        {
+            return node.GetValue<string>();
+        }
+
+        errors[name] = [$"{name} must be text."];
+        return null;
+    }
+
+    static int? Number(JsonObject body, string name, Dictionary<string, string[]> errors)
+    {
+        if (body[name] is not { } node)
+        {
+            return null;
+        }
+
+        if (node.GetValueKind() == JsonValueKind.Number && int.TryParse(node.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors[name] = [$"{name} must be a whole number."];
+        return null;
+    }
+}
