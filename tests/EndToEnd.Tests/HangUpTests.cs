@@ -19,8 +19,11 @@ public sealed class HangUpTests
     public async Task Access_StandaloneRequest_TerminalClosed_SIGHUP_RemovesTheMemberBeforeExiting()
     {
         var data = Repo.NewDataDirectory();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = System.Text.Encoding.UTF8 };
-        foreach (var arg in new[] { Repo.HostDll, "access", "request", "--resource", "Production", "--reason", "to debug production", "--duration", "600", "--auto-approve" })
+        // As from a terminal: SIGHUP at its default disposition. A runner started under nohup (or any parent that ignores
+        // SIGHUP) passes the ignore on to its children, and .NET keeps a signal ignored that it inherited ignored — as
+        // `nohup approvals-local access request …` rightly should — so reset it for the command (coreutils env).
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = System.Text.Encoding.UTF8 };
+        foreach (var arg in new[] { "--default-signal=HUP", "dotnet", Repo.HostDll, "access", "request", "--resource", "Production", "--reason", "to debug production", "--duration", "600", "--auto-approve" })
         {
             info.ArgumentList.Add(arg);
         }
