@@ -64,65 +64,6 @@ public sealed class CliTests
     }
 
     [Fact]
-    public async Task Access_StandaloneRequest_TerminalClosed_SIGHUP_RemovesTheMemberBeforeExiting()
-    {
-        var data = Repo.NewDataDirectory();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, StandardOutputEncoding = System.Text.Encoding.UTF8 };
-        foreach (var arg in new[] { Repo.HostDll, "access", "request", "--resource", "Production", "--reason", "to debug production", "--duration", "600", "--auto-approve" })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (k, v) in TestSettings.Environment(data))
-        {
-            info.Environment[k] = v;
-        }
-
-        using var process = Process.Start(info)!;
-        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var active = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lines.Enqueue(line);
-                if (line.StartsWith("done: access to Production until", StringComparison.Ordinal))
-                {
-                    active.TrySetResult();
-                }
-            }
-        };
-        process.ErrorDataReceived += (_, e) => lines.Enqueue("stderr: " + e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await active.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            var member = Local.Actions.FileGroups.Log(data).Select(c => c.Change).ToList();
-
-            using (var hangUp = Process.Start("kill", ["-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await hangUp.WaitForExitAsync();
-            }
-
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(bound.Token);
-
-            Assert.Equal([Local.Actions.FileGroups.Added], member);
-            Assert.True(process.ExitCode == 0, string.Join("\n", lines));
-            Assert.Equal([Local.Actions.FileGroups.Added, Local.Actions.FileGroups.Removed], Local.Actions.FileGroups.Log(data).Select(c => c.Change));
-            Assert.Contains(lines, l => l.StartsWith("access ended: ended early", StringComparison.Ordinal));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
-
-    [Fact]
     public async Task ResetPassword_ApiWithoutToken_UsageError_NamesTheVariable()
     {
         var result = await Cli.RunAsync(TestSettings.Environment(Repo.NewDataDirectory()), Timeout, "reset-password", "--user", "123", "--reason", "x", "--api", "http://127.0.0.1:9");
