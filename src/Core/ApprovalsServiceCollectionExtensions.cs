@@ -58,26 +58,24 @@ public static class ApprovalsServiceCollectionExtensions
         services.AddSensitiveActions();
         services.AddSettings<ReconcileOptions>();
         services.TryAddSingleton<AccessLedger>();
+        services.TryAddSingleton<ActionFence>(); // its store is the host's: a table beside the task hub's, or in memory
         services.TryAddTransient<AccessReconciler>();
         services.TryAddSingleton<SecretsReadiness>();
         return services;
     }
 
-    /// <summary>The access ledger as a table in the task hub's storage account (<see cref="AccessLedgerOptions"/>): the
-    /// Functions app's, with the app's managed identity when the storage connection is identity-based. A missing setting
-    /// fails the app at start, naming it.</summary>
+    /// <summary>The access ledger and the action fence as tables in the task hub's storage account
+    /// (<see cref="AccessLedgerOptions"/>): the Functions app's, with the app's managed identity when the storage connection
+    /// is identity-based. A missing setting fails the app at start, naming it.</summary>
     public static IServiceCollection AddTableAccessLedger(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var options = Settings.Settings.Read<AccessLedgerOptions>(configuration);
-        services.TryAddSingleton<IAccessLedgerStore>(_ =>
-        {
-            var name = TableAccessLedgerStore.TableNameFor(options.TaskHub);
-            var table = options.ConnectionString is { } connection
-                ? new Azure.Data.Tables.TableClient(connection, name)
-                : new Azure.Data.Tables.TableClient(options.TableServiceUri!, name, new ManagedIdentityCredential(options.ClientId is { } id ? ManagedIdentityId.FromUserAssignedClientId(id) : ManagedIdentityId.SystemAssigned));
-            return new TableAccessLedgerStore(table);
-        });
+        Azure.Data.Tables.TableClient Table(string name) => options.ConnectionString is { } connection
+            ? new Azure.Data.Tables.TableClient(connection, name)
+            : new Azure.Data.Tables.TableClient(options.TableServiceUri!, name, new ManagedIdentityCredential(options.ClientId is { } id ? ManagedIdentityId.FromUserAssignedClientId(id) : ManagedIdentityId.SystemAssigned));
+        services.TryAddSingleton<IAccessLedgerStore>(_ => new TableAccessLedgerStore(Table(TableAccessLedgerStore.TableNameFor(options.TaskHub))));
+        services.TryAddSingleton<IActionFenceStore>(_ => new TableActionFenceStore(Table(TableActionFenceStore.TableNameFor(options.TaskHub))));
         return services;
     }
 

@@ -26,6 +26,7 @@ public sealed partial class ApprovalsApi(
     IUserDirectory directory,
     ICredentialStore credentials,
     TimeProvider timeProvider,
+    ActionFence fence,
     ILogger<ApprovalsApi> logger)
 {
     readonly WorkflowOptions options = workflowOptions.Value;

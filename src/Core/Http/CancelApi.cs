@@ -39,60 +39,31 @@ public sealed partial class ApprovalsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"reason must be at most {MaxReasonLength} characters, without control characters."] });
         }
 
-        // Loaded with inputs and outputs: the custom status (approved while the action runs) comes only with them.
+        // Loaded with inputs and outputs: the custom status (active while access holds) comes only with them.
         var progress = SafeRead(() => metadata.ReadCustomStatusAs<ApprovalProgressStatus>());
-        if (metadata.IsCompleted || progress?.Status is ApprovalStatuses.Approved || (progress is not null && ApprovalStatuses.IsFinal(progress.Status)))
+        if (metadata.IsCompleted || (progress is not null && ApprovalStatuses.IsFinal(progress.Status)))
         {
             return Problem(StatusCodes.Status409Conflict, "Already decided", $"Approval {id} is {(metadata.IsCompleted ? "finished" : progress!.Status)}; it can no longer be cancelled.");
         }
 
-        if (progress?.Status is ApprovalStatuses.Verifying)
+        if (progress?.Status is ApprovalStatuses.Active)
         {
-            // The read in flight may also act: a cancel now could not promise that nothing runs.
-            return Problem(StatusCodes.Status409Conflict, "Being verified", $"Approval {id} is reading back a decision that may run the action right now; retry in a moment (the status will say whether it ran).");
+            // Time-boxed access that holds: the cancel ends it (the undo runs); nothing more is granted.
+            await client.RaiseEventAsync(id!, ApprovalEvents.Cancel, new CancelRequest(reason, caller!.Email), cancellationToken);
+            logger.LogInformation("Cancel requested for approval {InstanceId} by {Caller}: access ends", id, caller.Email);
+            return TypedResults.Accepted((string?)null, new CancelAccepted(id!, ApprovalStatuses.Cancelling));
+        }
+
+        // A 202 means no action will run: the cancel and the action race for the approval's fence, and only one wins
+        // (ActionFence) — wherever the workflow is, reading the petition back included.
+        if (!await fence.CancelAsync(id!, cancellationToken))
+        {
+            return Problem(StatusCodes.Status409Conflict, "Action started", $"Approval {id}'s action started before the cancel; the cancel did not stop it. Retry in a moment: its status will say what ran{(ToView(metadata).Access is null ? "" : ", and once access is active a cancel ends it")}.");
         }
 
         await client.RaiseEventAsync(id!, ApprovalEvents.Cancel, new CancelRequest(reason, caller!.Email), cancellationToken);
-        logger.LogInformation("Cancel requested for approval {InstanceId} by {Caller}", id, caller.Email);
-        if (progress?.Status is ApprovalStatuses.Active)
-        {
-            return TypedResults.Accepted((string?)null, new CancelAccepted(id!, "cancelling")); // the access ends; nothing more is granted
-        }
-
-        // A 202 means no action will run: answered only once the workflow itself has taken the cancel (it decides,
-        // atomically with scheduling the action, which came first).
-        return await CancelVerdictAsync(id!, client, cancellationToken);
-    }
-
-    /// <summary>How long a cancel waits for the workflow to take it before answering "retry in a moment".</summary>
-    public static readonly TimeSpan CancelVerdictWait = TimeSpan.FromSeconds(10);
-
-    async Task<Results<Accepted<CancelAccepted>, ProblemHttpResult, ValidationProblem>> CancelVerdictAsync(string id, DurableTaskClient client, CancellationToken cancellationToken)
-    {
-        var until = timeProvider.GetUtcNow() + CancelVerdictWait;
-        var delay = TimeSpan.FromMilliseconds(25);
-        while (true)
-        {
-            var metadata = await client.GetInstanceAsync(id, getInputsAndOutputs: true, cancellationToken);
-            var status = metadata is null ? null : ToView(metadata).Status;
-            if (status is ApprovalStatuses.Cancelled or ApprovalStatuses.Cancelling)
-            {
-                return TypedResults.Accepted((string?)null, new CancelAccepted(id, ApprovalStatuses.Cancelled));
-            }
-
-            if (status is ApprovalStatuses.Approved or ApprovalStatuses.Active or ApprovalStatuses.Verifying || (status is not null && ApprovalStatuses.IsFinal(status)))
-            {
-                return Problem(StatusCodes.Status409Conflict, "Already decided", $"Approval {id} was {status} before the cancel reached it; the cancel did not stop it. Its status says what ran.");
-            }
-
-            if (timeProvider.GetUtcNow() >= until)
-            {
-                return Problem(StatusCodes.Status409Conflict, "Not taken yet", $"The cancel reached approval {id} but the workflow has not taken it within {CancelVerdictWait.TotalSeconds:0} s (it may be reading the petition); it applies if no action starts first. Retry in a moment to learn which.");
-            }
-
-            await Task.Delay(delay, cancellationToken);
-            delay = TimeSpan.FromMilliseconds(Math.Min(250, delay.TotalMilliseconds * 2));
-        }
+        logger.LogInformation("Cancel of approval {InstanceId} by {Caller}: no action will run", id, caller.Email);
+        return TypedResults.Accepted((string?)null, new CancelAccepted(id!, ApprovalStatuses.Cancelled));
     }
 
     public async Task<Results<JsonHttpResult<HistoryView>, ProblemHttpResult>> GetHistoryAsync(string? id, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)

@@ -39,7 +39,7 @@ public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, Approva
 /// <summary>Runs one action of the catalog by name, only after the orchestrator verified the grant. The action is
 /// idempotent itself (it decides from the target system's own state); this records its duration and logs only the
 /// reference of any secret.</summary>
-public sealed class RunActionActivity(IServiceProvider services, Microsoft.Extensions.Logging.ILogger<RunActionActivity> logger) : TaskActivity<RunActionInput, ActionOutcome>
+public sealed class RunActionActivity(IServiceProvider services, ActionFence fence, Microsoft.Extensions.Logging.ILogger<RunActionActivity> logger) : TaskActivity<RunActionInput, ActionOutcome>
 {
     public override async Task<ActionOutcome> RunAsync(TaskActivityContext context, RunActionInput input)
     {
@@ -49,6 +49,7 @@ public sealed class RunActionActivity(IServiceProvider services, Microsoft.Exten
             throw new PermanentActivityFailureException($"There is no action '{input.Action}' in this build.");
         }
 
+        await fence.ClaimActOrThrowAsync(input.InstanceId); // a cancel that claimed the approval first: nothing is done
         var action = ActionCatalog.Resolve(services, input.Action);
         using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.action." + input.Action);
         span?.SetTag("approvals.instance", input.InstanceId);

@@ -13,7 +13,7 @@ namespace Approvals.Core.Workflow;
 /// this deployment grants (<see cref="AccessOptions.MaxSeconds"/>) from now, plus <see cref="LegacySlack"/>; the 1.0
 /// workflow ends the entry itself when its time is over (<see cref="RemoveGroupMemberActivity"/>). Idempotent: a retry
 /// keeps the entry it recorded, and an add after the entry ended writes nothing.</summary>
-public sealed class AddGroupMemberActivity(AccessLedger ledger, IOptions<AccessOptions> options, TimeProvider time, ILogger<AddGroupMemberActivity> logger) : TaskActivity<MembershipInput, bool>
+public sealed class AddGroupMemberActivity(AccessLedger ledger, ActionFence fence, IOptions<AccessOptions> options, TimeProvider time, ILogger<AddGroupMemberActivity> logger) : TaskActivity<MembershipInput, bool>
 {
     /// <summary>Beyond the longest grant: the 1.0 time box starts when the workflow sees the add done, a moment after this.</summary>
     public static readonly TimeSpan LegacySlack = TimeSpan.FromMinutes(5);
@@ -21,6 +21,7 @@ public sealed class AddGroupMemberActivity(AccessLedger ledger, IOptions<AccessO
     public override async Task<bool> RunAsync(TaskActivityContext context, MembershipInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        await fence.ClaimActOrThrowAsync(input.InstanceId); // a cancel that claimed the approval first: nothing is added
         var notAfter = time.GetUtcNow().AddSeconds(options.Value.MaxSeconds) + LegacySlack;
         await ledger.IntendAsync(input.InstanceId, input.GroupId, input.MemberId, notAfter);
         var outcome = await ledger.AddAsync(input.InstanceId, input.GroupId, input.MemberId);

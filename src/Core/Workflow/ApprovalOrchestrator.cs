@@ -29,7 +29,12 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
     /// <summary>True for a failure retrying cannot fix. Compared by type name: <c>TaskFailureDetails.IsCausedBy</c> resolves
     /// the name across every loaded assembly and throws when two define it (System.Net.Http.HttpRequestException does).</summary>
     public static bool IsPermanent(TaskFailureDetails failure) =>
-        failure?.ErrorType == typeof(PermanentActivityFailureException).FullName;
+        failure?.ErrorType == typeof(PermanentActivityFailureException).FullName || IsCancelledBeforeAction(failure);
+
+    /// <summary>True when an action's activity found the approval's fence claimed by a cancel (<see cref="ActionFence"/>):
+    /// nothing was changed, and the workflow ends cancelled.</summary>
+    public static bool IsCancelledBeforeAction(TaskFailureDetails? failure) =>
+        failure?.ErrorType == typeof(CancelledBeforeActionException).FullName;
 
     /// <summary>The least time between two petition reads prompted by webhook hints: hints in between (Indent's retries
     /// and duplicates, or a flood of validly signed ones) are answered by one read at its end, not one read each.</summary>
@@ -65,7 +70,6 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
 
             try
             {
-                Report(ApprovalStatuses.Verifying, detail: "reading the decision; a grant is used at once"); // a cancel now is answered 409
                 onRead = await Context.CallActivityAsync<VerifiedReset>(
                     nameof(VerifyAndResetActivity),
                     new VerifyAndResetInput(ReadInput(), new ResetPasswordInput(Context.InstanceId, Input.UserId, PetitionName!), Input.RequestedBy, Input.Target),
@@ -83,6 +87,11 @@ public sealed class ApprovalOrchestrator : TaskOrchestrator<ApprovalInput, Appro
             if (onRead is { Outcome: { } done })
             {
                 return Finish(ApprovalStatuses.Completed, granted.DecidedBy, Done(granted), done);
+            }
+
+            if (onRead is { CancelledFirst: true })
+            {
+                return await CancelledBeforeActionAsync(granted.DecidedBy);
             }
 
             if (onRead is { Error: { } error, Permanent: true })

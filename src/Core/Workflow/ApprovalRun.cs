@@ -140,8 +140,7 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                     if (Cancel.IsCompleted && !ActedOnRead)
                     {
                         // A cancel that reached the workflow before the action was scheduled wins, even over a grant.
-                        var why = Cancel.Result?.Reason;
-                        return Finish(ApprovalStatuses.Cancelled, snapshot.DecidedBy, "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why));
+                        return await CancelledBeforeActionAsync(snapshot.DecidedBy, Cancel.Result?.Reason);
                     }
 
                     if (FourEyes.Refusal(Input, snapshot) is { } rule)
@@ -226,6 +225,11 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
                 await act();
                 return null;
             }
+            catch (TaskFailedException e) when (ApprovalOrchestrator.IsCancelledBeforeAction(e.FailureDetails))
+            {
+                RefusedOutright = lastError is null;
+                return await CancelledBeforeActionAsync(decidedBy);
+            }
             catch (TaskFailedException e) when (!ApprovalOrchestrator.IsPermanent(e.FailureDetails))
             {
                 lastError = ApprovalOrchestrator.Describe(e);
@@ -239,6 +243,15 @@ internal abstract class ApprovalRun(TaskOrchestrationContext context, ApprovalIn
         }
 
         return Finish(ApprovalStatuses.Failed, decidedBy, $"{what} failed: " + lastError);
+    }
+
+    /// <summary>A cancel claimed the approval's fence before the action could (<see cref="ActionFence"/>): nothing was changed,
+    /// the petition is closed and its grant revoked, and the approval ends cancelled — as the cancel's 202 promised.</summary>
+    protected async Task<ApprovalResult> CancelledBeforeActionAsync(string? decidedBy, string? why = null)
+    {
+        var detail = "cancelled before the action; the grant was not used" + (string.IsNullOrWhiteSpace(why) ? "" : ": " + why);
+        await CloseAsync(detail, revokeGrant: true);
+        return Finish(ApprovalStatuses.Cancelled, decidedBy, detail);
     }
 
     /// <summary>The petition as Indent has it now; null when Indent could not be read (not a decision).</summary>

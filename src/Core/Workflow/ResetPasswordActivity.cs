@@ -7,12 +7,13 @@ namespace Approvals.Core.Workflow;
 /// <summary>The sensitive action, scheduled by the orchestrator only right after it read the petition back from
 /// Indent as <c>granted</c>. Idempotent: a retry after a crash returns the first reset's result.
 /// (It does not read the petition a second time: that would be a third Indent call per approval for no new fact.)</summary>
-public sealed class ResetPasswordActivity(PasswordResetService resets, ILogger<ResetPasswordActivity> logger)
+public sealed class ResetPasswordActivity(PasswordResetService resets, ActionFence fence, ILogger<ResetPasswordActivity> logger)
     : TaskActivity<ResetPasswordInput, PasswordResetOutcome>
 {
     public override async Task<PasswordResetOutcome> RunAsync(TaskActivityContext context, ResetPasswordInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        await fence.ClaimActOrThrowAsync(input.InstanceId); // a cancel that claimed the approval first stops the reset
         using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.action.reset-password");
         span?.SetTag("approvals.instance", input.InstanceId);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();

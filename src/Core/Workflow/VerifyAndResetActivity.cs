@@ -9,7 +9,7 @@ namespace Approvals.Core.Workflow;
 /// instead of two saves the workflow a round trip through the task hub on every approval — two queue messages and
 /// an orchestrator episode. A failed reset is returned, not thrown, so the workflow still knows what Indent said and
 /// retries the action its own way (re-reading first).</summary>
-public sealed class VerifyAndResetActivity(GetPetitionActivity read, ResetPasswordActivity reset) : TaskActivity<VerifyAndResetInput, VerifiedReset>
+public sealed class VerifyAndResetActivity(GetPetitionActivity read, ResetPasswordActivity reset, ActionFence fence) : TaskActivity<VerifyAndResetInput, VerifiedReset>
 {
     public override async Task<VerifiedReset> RunAsync(TaskActivityContext context, VerifyAndResetInput input)
     {
@@ -18,6 +18,11 @@ public sealed class VerifyAndResetActivity(GetPetitionActivity read, ResetPasswo
         if (!snapshot.IsGranted || FourEyes.Refusal(input.RequestedBy, input.Target, snapshot) is not null)
         {
             return new VerifiedReset(snapshot);
+        }
+
+        if (!await fence.MayActAsync(input.Reset.InstanceId))
+        {
+            return new VerifiedReset(snapshot, CancelledFirst: true); // a cancel claimed the approval first: nothing is done
         }
 
         try

@@ -24,9 +24,6 @@ public static class ApprovalStatuses
     public const string Cancelled = "cancelled";
     public const string Failed = "failed";
 
-    /// <summary>A read of the petition that may also act is in flight: a cancel now is answered 409, "retry in a moment".</summary>
-    public const string Verifying = "verifying";
-
     /// <summary>The workflow has taken a cancel (nothing will act) and is closing the petition.</summary>
     public const string Cancelling = "cancelling";
 
@@ -122,7 +119,7 @@ public sealed record VerifyAndResetInput(GetPetitionInput Read, ResetPasswordInp
 
 /// <summary>The petition as read, and the reset when it was granted to be used: its outcome, or why it failed (and
 /// whether retrying cannot help). Neither when the grant was not there or not usable.</summary>
-public sealed record VerifiedReset(PetitionSnapshot Petition, PasswordResetOutcome? Outcome = null, string? Error = null, bool Permanent = false);
+public sealed record VerifiedReset(PetitionSnapshot Petition, PasswordResetOutcome? Outcome = null, string? Error = null, bool Permanent = false, bool CancelledFirst = false);
 
 /// <summary>Custom status: what Durable Functions Monitor and <c>GET /api/approvals/{id}</c> show while it runs.</summary>
 public sealed record ApprovalProgressStatus

@@ -120,6 +120,9 @@ public static class LocalHost
         builder.Services.AddSingleton<IAccessLedgerStore>(engineOptions.IsDurable
             ? new TableAccessLedgerStore(new Azure.Data.Tables.TableClient(engineOptions.StorageConnectionString!, TableAccessLedgerStore.TableNameFor(engineOptions.TaskHub)))
             : new FileAccessLedgerStore(dataDirectory));
+        builder.Services.AddSingleton<IActionFenceStore>(engineOptions.IsDurable
+            ? new TableActionFenceStore(new Azure.Data.Tables.TableClient(engineOptions.StorageConnectionString!, TableActionFenceStore.TableNameFor(engineOptions.TaskHub)))
+            : new InMemoryActionFenceStore());
         builder.Services.AddApprovalsCore(builder.Configuration, indent =>
         {
             if (settings.IndentAttemptTimeout is { } timeout)

@@ -42,6 +42,7 @@ public sealed class StartWithoutSecretsTests
         });
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services.AddSingleton(vault.Client());          // the stand-in for Key Vault, taken before the real one
+        builder.Services.AddSingleton<Approvals.Core.Workflow.IActionFenceStore>(new Approvals.Core.Workflow.InMemoryActionFenceStore()); // the table, in Azure
         builder.Services.AddApprovalsCore(builder.Configuration).AddEntraPasswordReset(builder.Configuration);
         using var host = builder.Build();
         await host.StartAsync();                                 // no secret exists: it starts all the same

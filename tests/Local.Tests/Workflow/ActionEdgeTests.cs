@@ -44,10 +44,10 @@ public sealed class ActionEdgeTests
             .OfType<DurableTask.Core.History.TaskScheduledEvent>().Count(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity)) ?? 0;
 
     [Fact]
-    public async Task Cancel_WhileTheGrantIsBeingReadAndUsed_Refused409_TheActionStands_OneReset()
+    public async Task Cancel_WhileTheGrantIsBeingRead_WinsTheFence_202_Cancelled_NoReset()
     {
-        // The read that finds the grant is also the action (one activity): a cancel arriving while it runs is too late,
-        // and is answered so (409, never a 202 that does not cancel): completed, one reset.
+        // The read that finds the grant is also the action (one activity), but it claims the approval's fence only once
+        // the grant is verified: a cancel arriving while the read is in flight claims it first, and the 202 holds.
         await using var host = await StartAsync();
         var (user, id, petition) = await WaitingApprovalAsync(host);
         host.Faults.Set(new FaultSpec { LatencyMs = 2000, Method = "GET", PathContains = "/petitions/" + petition });
@@ -57,9 +57,9 @@ public sealed class ActionEdgeTests
         using var cancel = await host.Http.PostAsync($"api/approvals/{id}/cancel", null);
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
 
-        Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
-        Assert.Equal(ApprovalStatuses.Completed, done.Status);
-        Assert.Equal(1, host.Resets(user));
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        Assert.Equal(ApprovalStatuses.Cancelled, done.Status);
+        Assert.Equal(0, host.Resets(user));
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
+using Approvals.Core.Indent;
 using Approvals.Core.Workflow;
 using Approvals.Local.Emulator;
 using Approvals.Local.Tests.Support;
@@ -18,7 +20,7 @@ public sealed class CancelRaceTests(ITestOutputHelper output)
         host.Faults.Set(new FaultSpec { Count = 1000, LatencyMs = 4000, Method = "GET", PathContains = "/petitions/" });
 
     [Fact]
-    public async Task CancelWhileTheReadThatMayActIsInFlight_409_ThenCompleted_OneReset()
+    public async Task CancelWhileTheReadThatMayActIsInFlight_202_ThenCancelled_NoReset()
     {
         await using var host = await TestHost.StartAsync(new() { ["APPROVALS_POLL_INITIAL_SECONDS"] = "60", ["APPROVALS_POLL_MAX_SECONDS"] = "60" });
         var user = User();
@@ -27,11 +29,44 @@ public sealed class CancelRaceTests(ITestOutputHelper output)
         SlowReads(host);
 
         host.ApproveAsAPerson(petition);
-        await host.WaitForStatusAsync(id, ApprovalStatuses.Verifying, 10_000);
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (host.Faults.Fired == 0) // the read that may also act has reached Indent and is held there for 4 s
+        {
+            Assert.True(DateTime.UtcNow < until, "the petition read never reached the Indent emulator");
+            await Task.Delay(20);
+        }
+
+        using var cancel = await host.Http.PostAsync($"api/approvals/{id}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status), 30_000);
+        Assert.Equal(ApprovalStatuses.Cancelled, done.Status);
+        Assert.Equal(0, host.Resets(user));
+        Assert.NotEqual(IndentPhases.Granted, (await host.Indent.GetPetitionAsync(petition)).Phase); // the grant was not left standing
+    }
+
+    [Fact]
+    public async Task CancelWhileTheResetIsWritten_409_ThenCompleted_OneReset()
+    {
+        await using var host = await TestHost.StartAsync(new() { ["APPROVALS_POLL_INITIAL_SECONDS"] = "60", ["APPROVALS_POLL_MAX_SECONDS"] = "60" });
+        var graph = host.Host.Services.GetRequiredService<Approvals.Local.Graph.GraphEmulator>();
+        var user = User();
+        var id = await host.StartResetAsync(user);
+        var petition = (await host.WaitForPetitionAsync(id)).Petition!;
+        graph.Faults.Set(new FaultSpec { Count = 1000, LatencyMs = 4000, Method = "PATCH", PathContains = "/users/" });
+
+        host.ApproveAsAPerson(petition);
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (graph.Faults.Fired == 0) // the password's PATCH has arrived: the act claimed the fence before sending it
+        {
+            Assert.True(DateTime.UtcNow < until, "the reset's PATCH never reached the local Graph");
+            await Task.Delay(20);
+        }
+
         using var cancel = await host.Http.PostAsync($"api/approvals/{id}/cancel", null);
 
         Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
-        Assert.Contains("retry in a moment", await cancel.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("Retry in a moment", await cancel.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status), 30_000);
         Assert.Equal(ApprovalStatuses.Completed, done.Status);
         Assert.Equal(1, host.Resets(user));
