@@ -58,6 +58,7 @@ public static class ApprovalsServiceCollectionExtensions
         services.AddSensitiveActions();
         services.AddSettings<ReconcileOptions>();
         services.TryAddSingleton<AccessLedger>();
+        services.TryAddTransient<ActionRunner>();
         services.TryAddSingleton<ActionFence>(); // its store is the host's: a table beside the task hub's, or in memory
         services.TryAddTransient<AccessReconciler>();
         services.TryAddSingleton<SecretsReadiness>();

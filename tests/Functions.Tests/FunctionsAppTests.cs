@@ -103,6 +103,9 @@ public sealed class FunctionsAppTests
                 tasks.AddActivityFunc<ClosePetitionInput, bool>(nameof(ClosePetitionActivity), (context, input) => WorkflowFunctions.ClosePetition(input, context.InstanceId, functionContext!));
                 tasks.AddActivityFunc<ResetPasswordInput, PasswordResetOutcome>(nameof(ResetPasswordActivity), (context, input) => WorkflowFunctions.ResetPassword(input, context.InstanceId, functionContext!));
                 tasks.AddActivityFunc<VerifyAndResetInput, VerifiedReset>(nameof(VerifyAndResetActivity), (context, input) => WorkflowFunctions.VerifyAndReset(input, context.InstanceId, functionContext!));
+                tasks.AddOrchestratorFunc<ApprovalInput, ApprovalResult>(nameof(ActionOrchestrator), (context, _) => WorkflowFunctions.OrchestrateAction(context));
+                tasks.AddActivityFunc<VerifyAndActInput, VerifiedAction>(nameof(VerifyAndActActivity), (context, input) => WorkflowFunctions.VerifyAndAct(input, context.InstanceId, functionContext!));
+                tasks.AddActivityFunc<RunActionInput, Core.Actions.ActionOutcome>(nameof(RunActionActivity), (context, input) => WorkflowFunctions.RunAction(input, context.InstanceId, functionContext!));
                 tasks.AddOrchestratorFunc<CredentialRevealInput, CredentialRevealResult>(nameof(CredentialRevealOrchestrator), (context, _) => WorkflowFunctions.RevealCredential(context));
                 tasks.AddActivityFunc<string, bool>(nameof(DestroyCredentialActivity), (context, input) => WorkflowFunctions.DestroyCredential(input, context.InstanceId, functionContext!));
             });

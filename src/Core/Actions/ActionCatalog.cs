@@ -12,6 +12,7 @@ public static class ActionCatalog
 {
     public static readonly IReadOnlyList<ActionDescription> All =
     [
+        Describe<PasswordReset.PasswordResetAction>(),
         Describe<TemporaryAccessPass.TemporaryAccessPassAction>(),
     ];
 
@@ -25,7 +26,7 @@ public static class ActionCatalog
 
     /// <summary>A name safe for Key Vault (alphanumerics and dashes), derived from the action and the approval id.</summary>
     public static string CredentialName(string action, string instanceId) =>
-        "tmp-" + action + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(instanceId)))[..40];
+        "tmp-" + (Find(action)?.CredentialLabel ?? action) + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(instanceId)))[..40];
 
     /// <summary>Registers every listed action's implementation, resolvable by its descriptor.</summary>
     public static IServiceCollection AddSensitiveActions(this IServiceCollection services)

@@ -37,7 +37,17 @@ public interface IDescribedAction
 /// label, e.g. <c>temporary-access-pass</c>), <paramref name="Verb"/> (the CLI command), <paramref name="Title"/> (the
 /// Indent resource's display name, with the user appended), <paramref name="Fields"/> its own body fields, and
 /// <paramref name="Secret"/> what its one-time secret is called (null when it produces none).</summary>
-public sealed record ActionDescription(string Name, string Verb, string Title, string Summary, IReadOnlyList<ActionField> Fields, string? Secret, Type Implementation);
+public sealed record ActionDescription(string Name, string Verb, string Title, string Summary, IReadOnlyList<ActionField> Fields, string? Secret, Type Implementation)
+{
+    /// <summary>What the credential store's name for its secret says after <c>tmp-</c> (default: <see cref="Name"/>).</summary>
+    public string? CredentialLabel { get; init; }
+
+    /// <summary>What a missing reason's 400 asks for (default: "say why the {Title} is needed").</summary>
+    public string? ReasonHint { get; init; }
+
+    /// <summary>What a disabled target's 409 says must wait for the account to be enabled (default: "asking for a {Title}").</summary>
+    public string? Doing { get; init; }
+}
 
 /// <summary>A body field of an action (a whole number when <paramref name="IsNumber"/>, else one line of text); the CLI option
 /// is <c>--{Option}</c>.</summary>
@@ -104,4 +114,4 @@ public sealed record ActionRun(string InstanceId, string UserId, ActionParameter
 
 /// <summary>What an action did: one line for the status (<paramref name="Summary"/>), and for a secret only where it is
 /// stored and until when — never the secret.</summary>
-public sealed record ActionOutcome(string Summary, string? CredentialName = null, string? CredentialReference = null, DateTimeOffset? ExpiresOn = null);
+public sealed record ActionOutcome(string Summary, string? CredentialName = null, string? CredentialReference = null, DateTimeOffset? ExpiresOn = null, bool ForceChangeAtNextSignIn = false);

@@ -48,7 +48,7 @@ public sealed partial class ApprovalsApi
 
         if (!errors.ContainsKey("reason"))
         {
-            ValidateReason(reasonText, $"say why the {descriptor.Title} is needed", errors);
+            ValidateReason(reasonText, descriptor.ReasonHint ?? $"say why the {descriptor.Title} is needed", errors);
         }
 
         ValidateDeadline(deadlineSeconds, errors);
@@ -60,17 +60,30 @@ public sealed partial class ApprovalsApi
             return TypedResults.ValidationProblem(errors, title: "The request is not valid");
         }
 
-        var reason = TrimReason(reasonText)!;
-        var deadline = deadlineSeconds ?? options.DefaultDeadlineSeconds;
+        return await StartValidatedAsync(descriptor, action, new ActionStart(caller, userId!, TrimReason(reasonText)!, deadlineSeconds ?? options.DefaultDeadlineSeconds, parameters, key), request, client, cancellationToken);
+    }
+
+    /// <summary>A validated start of an action: who asks, for which user, why, until when, with which fields and key.</summary>
+    sealed record ActionStart(Identity.Caller Caller, string UserId, string Reason, int Deadline, ActionParameters Parameters, string? Key);
+
+    /// <summary>The rest of every action's start once its body is valid (its own route's or the generic one's): the
+    /// idempotency key, the target checked before anyone is asked, then the generic workflow.</summary>
+    async Task<Results<Accepted<StartedResponse>, ProblemHttpResult, ValidationProblem>> StartValidatedAsync(ActionDescription descriptor, ISensitiveAction action, ActionStart start, HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken)
+    {
+        var (caller, userId, reason, deadline, parameters, key) = start;
         var fields = string.Join("\n", parameters.Values.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
-        var requestHash = Hash($"{descriptor.Name}\n{userId}\n{reason}\n{deadline}\n{fields}");
-        var instanceId = key is null ? ApprovalIds.New(descriptor.Name, userId!) : ApprovalIds.ForIdempotencyKey(descriptor.Name, caller.Id, key);
+        // The same hash for the same request as before the contract (an action without fields hashes as the reset did),
+        // so a key retried across the deploy is still the same request; the instance id carries the action's name.
+        var requestHash = Hash($"{userId}\n{reason}\n{deadline}" + (fields.Length == 0 ? "" : "\n" + fields));
+        // A key belongs to its caller: the same key for another user (or any other body) is a 409, never a second approval.
+        var instanceId = key is null ? ApprovalIds.New(descriptor.Name, userId) : ApprovalIds.ForIdempotencyKey(descriptor.Name, caller.Id, key);
         if (key is not null && await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken) is { } earlier)
         {
             return SameRequest(earlier, requestHash) ? Accepted(request, instanceId) : KeyReused();
         }
 
-        var (target, refusal) = await TargetAsync(userId!, "asking for a " + descriptor.Title, cancellationToken);
+        // Check the target before asking anyone: an unknown or disabled user starts nothing and creates no petition.
+        var (target, refusal) = await TargetAsync(userId, descriptor.Doing ?? "asking for a " + descriptor.Title, cancellationToken);
         if (target is null)
         {
             return refusal!;
@@ -89,7 +102,7 @@ public sealed partial class ApprovalsApi
             return Problem(StatusCodes.Status503ServiceUnavailable, "Target unavailable", $"Whether user {userId} can be given a {descriptor.Title} could not be checked just now ({ApprovalOrchestrator.Shorten(e.Message)}); nothing was started. Try again shortly.");
         }
 
-        var input = new ApprovalInput(descriptor.Name, userId!, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
+        var input = new ApprovalInput(descriptor.Name, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
             RequestedBy: caller.AsRequester(), Target: new TargetUser(target.Id, target.DisplayName, target.SignInNames), Parameters: parameters);
         if (await StartOnceAsync(client, nameof(ActionOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
         {

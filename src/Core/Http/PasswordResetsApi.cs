@@ -28,34 +28,10 @@ public sealed partial class ApprovalsApi
             return refused!;
         }
 
-        var userId = body.UserId!;
-        var reason = TrimReason(body.Reason)!;
-        var deadline = body.DeadlineSeconds ?? options.DefaultDeadlineSeconds;
-        var requestHash = Hash($"{userId}\n{reason}\n{deadline}");
-        // A key belongs to its caller: the same key for another user (or any other body) is a 409, never a second approval.
-        var instanceId = key is null ? ApprovalIds.New(WorkflowLabels.ResetPasswordAction, userId) : ApprovalIds.ForIdempotencyKey(WorkflowLabels.ResetPasswordAction, caller.Id, key);
-        if (key is not null && await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, cancellationToken) is { } earlier)
-        {
-            return SameRequest(earlier, requestHash) ? Accepted(request, instanceId) : KeyReused();
-        }
-
-        // Check the target before asking anyone: an unknown or disabled user starts nothing and creates no petition.
-        var (target, refusal) = await TargetAsync(userId, "resetting its password", cancellationToken);
-        if (target is null)
-        {
-            return refusal!;
-        }
-
-        var input = new ApprovalInput(WorkflowLabels.ResetPasswordAction, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
-            RequestedBy: caller.AsRequester(), Target: new TargetUser(target.Id, target.DisplayName, target.SignInNames));
-
-        if (await StartOnceAsync(client, nameof(ApprovalOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
-        {
-            return conflict;
-        }
-
-        logger.LogInformation("Approval {InstanceId} for user {UserId} asked for by {Requester}", instanceId, userId, caller.Email);
-        return Accepted(request, instanceId);
+        // The reset is an action on the contract: its own route and body, then the start every action shares.
+        var descriptor = Actions.PasswordReset.PasswordResetAction.Descriptor;
+        var action = ActionCatalog.Resolve(request.HttpContext.RequestServices, descriptor.Name);
+        return await StartValidatedAsync(descriptor, action, new ActionStart(caller, body.UserId!, TrimReason(body.Reason)!, body.DeadlineSeconds ?? options.DefaultDeadlineSeconds, ActionParameters.None, key), request, client, cancellationToken);
     }
 
     Dictionary<string, string[]> Validate(PasswordResetBody body)
@@ -63,7 +39,7 @@ public sealed partial class ApprovalsApi
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         ValidateUserId(body.UserId, errors);
 
-        ValidateReason(body.Reason, "say why the password must be reset", errors);
+        ValidateReason(body.Reason, Actions.PasswordReset.PasswordResetAction.Descriptor.ReasonHint!, errors);
         ValidateDeadline(body.DeadlineSeconds, errors);
         return errors;
     }

@@ -4,9 +4,11 @@ using Microsoft.DurableTask;
 namespace Approvals.Core.Workflow;
 
 /// <summary>The workflow of every action written on the contract (<see cref="ISensitiveAction"/>, listed in
-/// <see cref="ActionCatalog"/>): <see cref="ApprovalRun"/>'s petition, wait, verify and four eyes, then the action through
-/// <see cref="RunActionActivity"/>, with <see cref="ApprovalRun.AttemptAsync"/>'s retries (each re-reads the grant first).
-/// Nothing here knows an action's name. A cancel that reaches the workflow before the action is scheduled wins.</summary>
+/// <see cref="ActionCatalog"/>): <see cref="ApprovalRun"/>'s petition, wait, verify and four eyes, then the action. On the
+/// fast path the read that finds the grant is also the action (<see cref="VerifyAndActActivity"/>: one activity from the
+/// webhook to the act); when that attempt fails, <see cref="ApprovalRun.AttemptAsync"/> retries it through
+/// <see cref="RunActionActivity"/>, re-reading the grant before each retry. A cancel that claimed the approval's fence first
+/// (<see cref="ActionFence"/>) ends it <c>cancelled</c> with nothing done. Nothing here knows an action's name.</summary>
 public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, ApprovalResult>
 {
     public override async Task<ApprovalResult> RunAsync(TaskOrchestrationContext context, ApprovalInput input)
@@ -19,53 +21,62 @@ public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, Approva
 
     sealed class Run(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)
     {
+        VerifiedAction? onRead;
+
+        protected override bool ActedOnRead => onRead is { Outcome: not null } or { Error: not null };
+
+        RunActionInput Act() => new(Context.InstanceId, Input.Action, Input.UserId, PetitionName!, Input.Parameters, Input.RequestedAt);
+
+        protected override async Task<PetitionSnapshot?> ReadForDecisionAsync(bool mayAct)
+        {
+            onRead = null;
+            if (!mayAct)
+            {
+                return await ReadAsync();
+            }
+
+            try
+            {
+                onRead = await Context.CallActivityAsync<VerifiedAction>(
+                    nameof(VerifyAndActActivity), new VerifyAndActInput(ReadInput(), Act(), Input.RequestedBy, Input.Target), ApprovalOrchestrator.IndentRetry);
+                return onRead.Petition;
+            }
+            catch (TaskFailedException)
+            {
+                return null; // Indent unreachable for longer than the retries: not a decision, and nothing was done.
+            }
+        }
+
         protected override async Task<ApprovalResult> ActAsync(PetitionSnapshot granted)
         {
+            var how = FourEyes.Describe(granted);
+            ApprovalResult Done(ActionOutcome outcome) =>
+                Finish(ApprovalStatuses.Completed, granted.DecidedBy, outcome.Summary + (how is null ? "" : "; " + how), outcome: outcome);
+
+            if (onRead is { Outcome: { } done })
+            {
+                return Done(done);
+            }
+
+            if (onRead is { CancelledFirst: true })
+            {
+                return await CancelledBeforeActionAsync(granted.DecidedBy);
+            }
+
             var title = ActionCatalog.Find(Input.Action)?.Title ?? Input.Action;
+            if (onRead is { Error: { } error, Permanent: true })
+            {
+                return Finish(ApprovalStatuses.Failed, granted.DecidedBy, $"the {title} failed: " + error);
+            }
+
             ActionOutcome? outcome = null;
             var failed = await AttemptAsync(
                 granted.DecidedBy,
                 "the " + title,
-                async () => outcome = await Context.CallActivityAsync<ActionOutcome>(
-                    nameof(RunActionActivity),
-                    new RunActionInput(Context.InstanceId, Input.Action, Input.UserId, PetitionName!, Input.Parameters, Input.RequestedAt),
-                    ApprovalOrchestrator.ActionRetry));
-            var how = FourEyes.Describe(granted);
-            return failed ?? Finish(ApprovalStatuses.Completed, granted.DecidedBy, outcome!.Summary + (how is null ? "" : "; " + how), outcome: outcome);
-        }
-    }
-}
-
-/// <summary>Runs one action of the catalog by name, only after the orchestrator verified the grant. The action is
-/// idempotent itself (it decides from the target system's own state); this records its duration and logs only the
-/// reference of any secret.</summary>
-public sealed class RunActionActivity(IServiceProvider services, ActionFence fence, Microsoft.Extensions.Logging.ILogger<RunActionActivity> logger) : TaskActivity<RunActionInput, ActionOutcome>
-{
-    public override async Task<ActionOutcome> RunAsync(TaskActivityContext context, RunActionInput input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (ActionCatalog.Find(input.Action) is null)
-        {
-            throw new PermanentActivityFailureException($"There is no action '{input.Action}' in this build.");
-        }
-
-        await fence.ClaimActOrThrowAsync(input.InstanceId); // a cancel that claimed the approval first: nothing is done
-        var action = ActionCatalog.Resolve(services, input.Action);
-        using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.action." + input.Action);
-        span?.SetTag("approvals.instance", input.InstanceId);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = "failed";
-        try
-        {
-            var outcome = await action.ActAsync(new ActionRun(input.InstanceId, input.UserId, input.Parameters ?? ActionParameters.None, input.RequestedAt, ActionCatalog.CredentialName(input.Action, input.InstanceId)), CancellationToken.None);
-            result = "done";
-            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "Action {Action} done for {UserId}, approval {InstanceId} (petition {Petition}); credential stored as {Reference}", input.Action, input.UserId, input.InstanceId, input.PetitionName, outcome.CredentialReference);
-            return outcome;
-        }
-        finally
-        {
-            Telemetry.ApprovalsTelemetry.ActionDuration.Record(
-                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("outcome", result), new KeyValuePair<string, object?>("action", input.Action));
+                async () => outcome = await Context.CallActivityAsync<ActionOutcome>(nameof(RunActionActivity), Act(), ApprovalOrchestrator.ActionRetry),
+                firstAttempt: onRead?.Error is null ? 1 : 2,
+                lastError: onRead?.Error);
+            return failed ?? Done(outcome!);
         }
     }
 }

@@ -25,6 +25,7 @@ public static class ApprovalsTasks
         typeof(GrantAccessActivity),
         typeof(EndAccessActivity),
         typeof(RunActionActivity),
+        typeof(VerifyAndActActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

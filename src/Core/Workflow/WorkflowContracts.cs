@@ -152,6 +152,13 @@ public sealed record ApprovalResult(
 /// asked for.</summary>
 public sealed record RunActionInput(string InstanceId, string Action, string UserId, string PetitionName, ActionParameters? Parameters, DateTimeOffset RequestedAt);
 
+/// <summary>Input of <see cref="VerifyAndActActivity"/>: the read, the act, and the persons four eyes keeps apart.</summary>
+public sealed record VerifyAndActInput(GetPetitionInput Read, RunActionInput Act, Identity.Requester? RequestedBy, TargetUser? Target);
+
+/// <summary>What <see cref="VerifyAndActActivity"/> found and did: the petition, and the action's outcome, its failure, or
+/// that a cancel claimed the approval's fence first (nothing done).</summary>
+public sealed record VerifiedAction(PetitionSnapshot Petition, Actions.ActionOutcome? Outcome = null, string? Error = null, bool Permanent = false, bool CancelledFirst = false);
+
 /// <summary>Input of <see cref="CredentialRevealOrchestrator"/>: the one reveal (or expiry) of an approval's temporary
 /// password — who and when, never the value.</summary>
 public sealed record CredentialRevealInput(string ApprovalId, string CredentialName, string Outcome, string? By, DateTimeOffset At);

@@ -30,6 +30,10 @@ public static class WorkflowFunctions
     public static Task<ActionOutcome> RunAction([ActivityTrigger] RunActionInput input, string instanceId, FunctionContext executionContext) =>
         Run<RunActionActivity, RunActionInput, ActionOutcome>(input, instanceId, executionContext);
 
+    [Function(nameof(VerifyAndActActivity))]
+    public static Task<VerifiedAction> VerifyAndAct([ActivityTrigger] VerifyAndActInput input, string instanceId, FunctionContext executionContext) =>
+        Run<VerifyAndActActivity, VerifyAndActInput, VerifiedAction>(input, instanceId, executionContext);
+
     [Function(nameof(CreatePetitionActivity))]
     public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
         Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);
