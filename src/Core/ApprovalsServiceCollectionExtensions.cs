@@ -28,6 +28,31 @@ public static class ApprovalsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         // Read now, not later: which secret provider to register depends on it. A bad value stops the host here.
         var azure = Settings.Settings.Read<AzureOptions>(configuration);
+        services.AddSecrets(azure);
+        services.AddIndentClient(configureIndent);
+        services.AddSettings<WorkflowOptions>();
+        services.AddSettings<AccessOptions>();
+        services.AddSettings<ApiOptions>();
+        services.AddSettings<People.FourEyesOptions>();
+        services.TryAddTransient<People.ApproverResolver>();
+        services.AddApprovalsAuthentication();
+        services.AddIndentWebhook();
+        services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
+        services.TryAddTransient<ApprovalsApi>();
+        services.TryAddTransient<PasswordResetService>();
+        services.AddApprovalsActivities();
+        services.AddSensitiveActions();
+        services.AddSettings<ReconcileOptions>();
+        services.TryAddSingleton<AccessLedger>();
+        services.TryAddTransient<ActionRunner>();
+        services.TryAddSingleton<ActionFence>(); // its store is the host's: a table beside the task hub's, or in memory
+        services.TryAddTransient<AccessReconciler>();
+        return services;
+    }
+
+    /// <summary>Where secrets come from: Key Vault when <c>KEY_VAULT_URI</c> is set, else configuration.</summary>
+    internal static IServiceCollection AddSecrets(this IServiceCollection services, AzureOptions azure)
+    {
         services.AddSettings<AzureOptions>();
         if (azure.KeyVaultUri is { } vaultUri)
         {
@@ -41,27 +66,16 @@ public static class ApprovalsServiceCollectionExtensions
             services.TryAddSingleton<ISecretProvider, ConfigurationSecretProvider>();
         }
 
-        services.AddIndentClient(configureIndent);
-        services.AddSettings<WorkflowOptions>();
-        services.AddSettings<AccessOptions>();
+        return services;
+    }
+
+    /// <summary>The Indent webhook endpoint and what it needs: the v0 verifier, its timestamp window, secrets readiness.</summary>
+    internal static IServiceCollection AddIndentWebhook(this IServiceCollection services)
+    {
         services.AddSettings<WebhookOptions>();
-        services.AddSettings<ApiOptions>();
-        services.AddSettings<People.FourEyesOptions>();
-        services.TryAddTransient<People.ApproverResolver>();
-        services.AddApprovalsAuthentication();
         services.TryAddSingleton(sp => new IndentWebhookVerifier(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WebhookOptions>>().Value.Tolerance));
-        services.TryAddSingleton<IApprovalHistorySource, ClientApprovalHistorySource>();
-        services.TryAddTransient<ApprovalsApi>();
-        services.TryAddTransient<IndentWebhookEndpoint>();
-        services.TryAddTransient<PasswordResetService>();
-        services.AddApprovalsActivities();
-        services.AddSensitiveActions();
-        services.AddSettings<ReconcileOptions>();
-        services.TryAddSingleton<AccessLedger>();
-        services.TryAddTransient<ActionRunner>();
-        services.TryAddSingleton<ActionFence>(); // its store is the host's: a table beside the task hub's, or in memory
-        services.TryAddTransient<AccessReconciler>();
         services.TryAddSingleton<SecretsReadiness>();
+        services.TryAddTransient<IndentWebhookEndpoint>();
         return services;
     }
 

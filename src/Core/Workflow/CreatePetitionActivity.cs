@@ -43,7 +43,7 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
             Petitioners = [petitioner],
             Resources = [resource],
             Reason = input.Reason,
-            DefaultDuration = input.DurationSeconds is { } seconds ? IndentDuration.From(TimeSpan.FromSeconds(seconds)) : null,
+            DefaultDuration = input.DurationSeconds is { } seconds and > 0 ? IndentDuration.From(TimeSpan.FromSeconds(seconds)) : null, // 0: none asked (the approval step)
             Meta = new ObjectMeta { Labels = new Dictionary<string, string>(labels) { [IndentLabels.RequestId] = input.InstanceId } },
         };
 

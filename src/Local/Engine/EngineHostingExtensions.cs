@@ -13,7 +13,7 @@ namespace Approvals.Local.Engine;
 /// Core's tasks (<see cref="ApprovalsTasks"/>), the durable client, and the engine's own history for the audit trail.</summary>
 public static class EngineHostingExtensions
 {
-    public static WebApplicationBuilder AddLocalEngine(this WebApplicationBuilder builder, EngineOptions options)
+    public static WebApplicationBuilder AddLocalEngine(this WebApplicationBuilder builder, EngineOptions options, Action<Microsoft.DurableTask.DurableTaskRegistry>? addTasks = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services
@@ -35,7 +35,11 @@ public static class EngineHostingExtensions
             // Orchestration versions as host.json sets them for the Functions app: this worker runs instances of its
             // version or older and leaves newer ones in the task hub for a newer worker (WorkflowVersions).
             worker.UseVersioning(WorkflowVersions.WorkerOptions());
-            worker.AddTasks(tasks => tasks.AddApprovalsTasks());
+            worker.AddTasks(tasks =>
+            {
+                tasks.AddApprovalsTasks();
+                addTasks?.Invoke(tasks);
+            });
         });
         builder.Services.AddDurableTaskClient(client =>
         {

@@ -114,7 +114,7 @@ public static class LocalHost
             builder.Services.AddSingleton(clock);
         }
 
-        builder.AddLocalEngine(engineOptions);
+        builder.AddLocalEngine(engineOptions, options.AddTasks);
         // The access ledger where the engine keeps its state: a table beside the task hub's on Azure Storage (as in Azure),
         // a file in the data directory with the in-memory engine.
         builder.Services.AddSingleton<IAccessLedgerStore>(engineOptions.IsDurable

@@ -43,4 +43,8 @@ public sealed class LocalHostOptions
 
     /// <summary>The clock the API and the stand-ins read (tests move it to expire a credential); the system clock when unset.</summary>
     public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>More orchestrators and activities for the durable worker beside Core's (tests: a caller's orchestrator
+    /// running the approval step).</summary>
+    public Action<Microsoft.DurableTask.DurableTaskRegistry>? AddTasks { get; init; }
 }

@@ -72,7 +72,7 @@ public sealed class TestHost : IAsyncDisposable
         return client;
     }
 
-    public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null, TimeProvider? time = null)
+    public static async Task<TestHost> StartAsync(Dictionary<string, string?>? settings = null, double? autoApprove = null, string? dataDirectory = null, TimeProvider? time = null, Action<Microsoft.DurableTask.DurableTaskRegistry>? addTasks = null)
     {
         var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "approvals-tests", Guid.NewGuid().ToString("N"));
         var all = new Dictionary<string, string?>
@@ -98,6 +98,7 @@ public sealed class TestHost : IAsyncDisposable
             DataDirectory = data,
             AutoApproveSeconds = autoApprove,
             TimeProvider = time,
+            AddTasks = addTasks,
             LogLevel = LogLevel.Information,
             Configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build(),
             ConfigureLogging = b =>
