@@ -149,8 +149,12 @@ public sealed partial class DocsTests
         Assert.True(At("Settings that must reach the app") is > 0 and var settings && settings < steps[0].Index, "the settings table comes before the steps");
         Assert.True(At("What gets created") > steps[^1].Index && At("Why it is built this way") > steps[^1].Index, "what is created, and why, come after the steps");
         var check = File.ReadAllText(Path.Combine(Repo.Root, "docs", "DEPLOY.md")).Split("\n## ").Single(section => section.StartsWith(headings[At("5. Check it end to end")], StringComparison.Ordinal));
-        Assert.Contains("-- reset-password ", check, StringComparison.Ordinal);
-        Assert.Contains("-- access request ", check, StringComparison.Ordinal);
+        // With the installed tool, signing in by itself: no token fetched by hand.
+        Assert.Contains("dotnet tool install --global", check, StringComparison.Ordinal);
+        Assert.Contains("approvals reset-password ", check, StringComparison.Ordinal);
+        Assert.Contains("approvals access request ", check, StringComparison.Ordinal);
+        Assert.DoesNotContain("get-access-token", check, StringComparison.Ordinal);
+        Assert.DoesNotContain("APPROVALS_TOKEN=", check, StringComparison.Ordinal);
         Assert.Contains("az ad group member check", check, StringComparison.Ordinal);
     }
 

@@ -15,12 +15,12 @@ internal static class AccessCommands
 
         var list = new Command("list", "List the resources you may request here (Indent's requestable resources this deployment can grant).")
         {
-            caller.Api, caller.Key, caller.As, caller.Token, caller.DataDirectory,
+            caller.Api, caller.Key, caller.As, caller.Token, caller.Scope, caller.DataDirectory,
         };
         list.SetAction(async (parse, cancellationToken) =>
         {
             var connection = await CommandLine.ConnectionAsync(parse, caller, autoApprove: false, error);
-            return connection is null ? ExitCodes.Usage : await ApprovalClient.WithApiAsync(connection, error, (http, _, _) => ListAsync(http, output, error, cancellationToken), cancellationToken);
+            return connection is null ? ExitCodes.Usage : await ApprovalClient.WithApiAsync(connection, error, (http, _, _) => ListAsync(http, connection.Token, output, error, cancellationToken), cancellationToken);
         });
         access.Add(list);
 
@@ -30,7 +30,7 @@ internal static class AccessCommands
         var autoApprove = new Option<bool>("--auto-approve") { Description = "With the built-in host: the emulator approves after a few seconds." };
         var request = new Command("request", "Ask for time-boxed access, wait for the decision, and report until when. With the built-in host, the command keeps the host running until the access ends (Ctrl+C ends it early).")
         {
-            resource, reason, duration, autoApprove, deadline, caller.Api, caller.Key, caller.As, caller.Token, caller.DataDirectory,
+            resource, reason, duration, autoApprove, deadline, caller.Api, caller.Key, caller.As, caller.Token, caller.Scope, caller.DataDirectory,
         };
         request.SetAction(async (parse, cancellationToken) =>
         {
@@ -71,13 +71,19 @@ internal static class AccessCommands
         return access;
     }
 
-    static async Task<int> ListAsync(HttpClient http, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    static async Task<int> ListAsync(HttpClient http, ApiToken? token, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync("api/resources", cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
             await error.WriteLineAsync($"The resources could not be listed (HTTP {(int)response.StatusCode}): {await response.Content.ReadAsStringAsync(cancellationToken)}");
-            return response.StatusCode is HttpStatusCode.ServiceUnavailable ? ExitCodes.Unreachable : ExitCodes.Failed;
+            await ApiRefusal.ExplainAsync(response.StatusCode, token, error);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.ServiceUnavailable => ExitCodes.Unreachable,
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.Refused,
+                _ => ExitCodes.Failed,
+            };
         }
 
         var view = await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ResourcesView, cancellationToken);

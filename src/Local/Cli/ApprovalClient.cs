@@ -6,6 +6,7 @@ using Approvals.Core.Http;
 using Approvals.Core.Indent;
 using Approvals.Core.Workflow;
 using Approvals.Local.Hosting;
+using Azure.Identity;
 using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Cli;
@@ -17,7 +18,7 @@ public static class ApprovalClient
     /// <summary>What to ask for: a password reset for <paramref name="User"/>, or, with <paramref name="Access"/>, access to a
     /// resource. <c>UserFromEnvironment</c>: --user was left out and the user is <c>$USER</c> (the seed's default), which
     /// is said when the target is.</summary>
-    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, string? Token = null, AccessAsk? Access = null, bool UserFromEnvironment = false, ActionAsk? Action = null);
+    public sealed record Options(string User, string Reason, Uri? Api, string? Key, int? DeadlineSeconds, bool AutoApprove, string? DataDirectory, string? As = null, ApiToken? Token = null, AccessAsk? Access = null, bool UserFromEnvironment = false, ActionAsk? Action = null);
 
     /// <summary>An action of the catalog (<see cref="Core.Actions.ActionCatalog"/>) and the values of its own fields.</summary>
     public sealed record ActionAsk(Core.Actions.ActionDescription Action, IReadOnlyDictionary<string, int> Fields);
@@ -35,9 +36,10 @@ public static class ApprovalClient
             (http, root, host) => RequestAndWaitAsync(http, root, options, host, output, error, cancellationToken), cancellationToken);
     }
 
-    /// <summary>Where the API is and who calls it: <paramref name="Api"/> with <paramref name="Token"/>, or (no API) a
-    /// built-in host for this command, whose own issuer mints a token for <paramref name="As"/>.</summary>
-    public sealed record Connection(Uri? Api, string? Key, string? Token, string? DataDirectory, string? As, bool AutoApprove = false);
+    /// <summary>Where the API is and who calls it: <paramref name="Api"/> with <paramref name="Token"/> (given, or signed in
+    /// for with Microsoft Entra ID), or (no API) a built-in host for this command, whose own issuer mints a token for
+    /// <paramref name="As"/>.</summary>
+    public sealed record Connection(Uri? Api, string? Key, ApiToken? Token, string? DataDirectory, string? As, bool AutoApprove = false);
 
     /// <summary>Runs <paramref name="work"/> against the API: the one given, or a built-in host started for it and stopped
     /// after. Unreachable APIs and hosts that cannot start end with their exit codes.</summary>
@@ -60,18 +62,35 @@ public static class ApprovalClient
                     LogLevel = LogLevel.Warning,
                 }, cancellationToken);
                 api = host.BaseAddress;
-                token = host.MintToken(connection.As ?? Identity.LocalIssuer.DefaultPerson());
+                token = ApiToken.Given(host.MintToken(connection.As ?? Identity.LocalIssuer.DefaultPerson()), ApiTokenKind.Local);
             }
 
+            ArgumentNullException.ThrowIfNull(token);
+            // Signing in (a device code waits for a person) happens here, outside the requests' 30 s timeout; later
+            // requests take the token afresh, renewed before it expires.
+            await token.GetAsync(cancellationToken);
             var root = new Uri(api.ToString().TrimEnd('/') + "/");
-            using var http = new HttpClient { BaseAddress = root, Timeout = TimeSpan.FromSeconds(30) };
+            using var http = new HttpClient(token.Handler()) { BaseAddress = root, Timeout = TimeSpan.FromSeconds(30) };
             if (connection.Key is not null)
             {
                 http.DefaultRequestHeaders.Add("x-functions-key", connection.Key);
             }
 
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             return await work(http, root, host);
+        }
+        catch (AuthenticationFailedException e)
+        {
+            // No token could be had (the chain's message names each credential and why); nothing was sent with it.
+            await error.WriteLineAsync($"Could not sign in to Microsoft Entra ID for {connection.Token?.Scope}: {e.Message}");
+            await error.WriteLineAsync("↳ sign in with az login (or give a token: --token or " + TokenVariable + ")");
+            return ExitCodes.Refused;
+        }
+        catch (HttpRequestException e) when (e.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && ApiRefusal.Hint(e.StatusCode.Value, connection.Token) is { } hint)
+        {
+            // A refusal after the start (a status read): the approval goes on; say why the token no longer does.
+            await error.WriteLineAsync($"The API refused a request (HTTP {(int)e.StatusCode}).");
+            await error.WriteLineAsync(hint);
+            return ExitCodes.Unreachable;
         }
         catch (HttpRequestException e)
         {
@@ -126,6 +145,7 @@ public static class ApprovalClient
             var problem = await started.Content.ReadAsStringAsync(cancellationToken);
             var code = ExitCodes.ForRefusedStart(started.StatusCode);
             await error.WriteLineAsync($"{(code == ExitCodes.Refused ? "Refused before anything started" : "The request was refused")} (HTTP {(int)started.StatusCode}): {Describe(problem)}");
+            await ApiRefusal.ExplainAsync(started.StatusCode, options.Token, error);
             return code;
         }
 

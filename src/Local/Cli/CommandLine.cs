@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Approvals.Local.Cli;
 
-/// <summary><c>approvals-local serve</c>, <c>reset-password</c>, <c>access</c>, <c>token</c>, <c>users</c> and <c>versions</c>.</summary>
+/// <summary><c>approvals</c> (the .NET tool; <c>approvals-local</c> as <c>dotnet run --project src/Local</c> builds it):
+/// <c>serve</c>, <c>reset-password</c>, <c>access</c>, one command per action, <c>token</c>, <c>users</c> and <c>versions</c>.</summary>
 public static class CommandLine
 {
     /// <summary>Seconds after which <c>--auto-approve</c> approves when no value is given.</summary>
@@ -14,7 +15,13 @@ public static class CommandLine
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("Approvals local host: the durable approval workflow, an Indent emulator and the approver inbox, in one process.");
+        // A root command named for how it was started (RootCommand would take the assembly's name), with the options
+        // RootCommand adds.
+        var root = new Command(ToolCommand.Name(), "Approvals: ask for a password reset, a Temporary Access Pass or time-boxed access behind an Indent approval — against a deployed API (--api, signing in with Microsoft Entra ID) or a built-in local host with an Indent emulator and an approver inbox (serve runs it on its own).")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
 
         var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 7071 };
         var bind = new Option<string>("--bind") { Description = "Address to listen on. Loopback by default; anything else exposes the unauthenticated local API.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -78,11 +85,13 @@ public static class CommandLine
         var api = new Option<string?>("--api") { Description = "A running host or Function App, e.g. http://127.0.0.1:7071 or https://func-approvals.azurewebsites.net." };
         var key = new Option<string?>("--key") { Description = "Function key for --api, if the deployment keeps one as an outer layer (sent as x-functions-key)." };
         var asPerson = new Option<string?>("--as") { Description = "With the built-in host: who asks (the token's person; default: the signed-in OS user at local)." };
-        var token = new Option<string?>("--token") { Description = "With --api: your bearer token for the API (default: $APPROVALS_TOKEN)." };
+        var token = new Option<string?>("--token") { Description = "With --api: your bearer token for the API (default: $APPROVALS_TOKEN). Unset for a deployed API, the CLI signs you in: the Azure CLI's account, else a device code." };
+        var scope = new Option<string?>("--scope") { Description = $"With --api https://…: the API's scope to sign in for (default: ${EntraSignIn.ScopeVariable}, else api://${EntraSignIn.ClientIdVariable}/{EntraSignIn.ScopeName})." };
         var deadline = new Option<int?>("--deadline") { Description = "Seconds the approval may wait for a decision (server default 24 h)." };
+        var caller = new CallerOptions(api, key, asPerson, token, dataDir, scope);
         var reset = new Command("reset-password", "Ask for approval to reset a user's password, wait, and report the outcome (the Indent quickstart).")
         {
-            user, reason, cliAutoApprove, api, key, asPerson, token, deadline, dataDir,
+            user, reason, cliAutoApprove, api, key, asPerson, token, scope, deadline, dataDir,
         };
         reset.SetAction(async (parse, cancellationToken) =>
         {
@@ -94,7 +103,7 @@ public static class CommandLine
                 return ExitCodes.Usage;
             }
 
-            var connection = await ConnectionAsync(parse, new CallerOptions(api, key, asPerson, token, dataDir), parse.GetValue(cliAutoApprove), error);
+            var connection = await ConnectionAsync(parse, caller, parse.GetValue(cliAutoApprove), error);
             if (connection is null)
             {
                 return ExitCodes.Usage;
@@ -106,11 +115,13 @@ public static class CommandLine
                 output, error, cancellationToken);
         });
         root.Add(reset);
-        root.Add(AccessCommands.Access(new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
+        root.Add(AccessCommands.Access(caller, deadline, output, error));
         // An action whose command was written before the contract (reset-password) keeps that command as it was.
         foreach (var action in Core.Actions.ActionCatalog.All.Where(a => root.Subcommands.All(c => c.Name != a.Verb)))
         {
-            root.Add(ActionCommands.For(action, new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
+            var command = ActionCommands.For(action, caller, deadline, output, error);
+            command.Add(scope);
+            root.Add(command);
         }
 
         root.Add(IdentityCommands.Token(dataDir, output, error));
@@ -121,10 +132,12 @@ public static class CommandLine
     }
 
     /// <summary>The options every API command shares: where the API is and who calls it.</summary>
-    internal sealed record CallerOptions(Option<string?> Api, Option<string?> Key, Option<string?> As, Option<string?> Token, Option<string?> DataDirectory);
+    internal sealed record CallerOptions(Option<string?> Api, Option<string?> Key, Option<string?> As, Option<string?> Token, Option<string?> DataDirectory, Option<string?> Scope);
 
-    /// <summary>Reads and checks <paramref name="options"/>: a built-in host (no --api) mints a token for --as; --api needs
-    /// a token and takes no --as or --auto-approve. Null, after saying why on <paramref name="error"/>, when they disagree.</summary>
+    /// <summary>Reads and checks <paramref name="options"/>: a built-in host (no --api) mints a token for --as; --api takes
+    /// no --as or --auto-approve, and a token: the one given (--token, APPROVALS_TOKEN) wins; a host on this machine needs
+    /// one; a remote API without one gets a sign-in with Microsoft Entra ID for --scope. Null, after saying why on
+    /// <paramref name="error"/>, when they disagree.</summary>
     internal static async Task<ApprovalClient.Connection?> ConnectionAsync(ParseResult parse, CallerOptions options, bool autoApprove, TextWriter error)
     {
         var apiText = parse.GetValue(options.Api);
@@ -142,10 +155,25 @@ public static class CommandLine
         }
 
         var bearer = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApprovalClient.TokenVariable);
-        if (apiUri is not null && string.IsNullOrWhiteSpace(bearer))
+        ApiToken? apiToken = null;
+        if (apiUri is not null && !string.IsNullOrWhiteSpace(bearer))
         {
-            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (docs/DEPLOY.md, step 5, shows how to get one).");
+            apiToken = ApiToken.Given(bearer, apiUri.IsLoopback ? ApiTokenKind.Local : ApiTokenKind.Given);
+        }
+        else if (apiUri is { IsLoopback: true })
+        {
+            await error.WriteLineAsync($"--api needs your bearer token: give --token or set {ApprovalClient.TokenVariable} (a host on this machine takes tokens from its own issuer: the token command prints one).");
             return null;
+        }
+        else if (apiUri is not null)
+        {
+            if (EntraSignIn.Scope(parse.GetValue(options.Scope)) is not { } scope)
+            {
+                await error.WriteLineAsync($"--api {apiUri.Host} signs you in with Microsoft Entra ID for the API's scope: give --scope api://<API client id>/{EntraSignIn.ScopeName}, or set {EntraSignIn.ScopeVariable} or {EntraSignIn.ClientIdVariable} (azd env get-value {EntraSignIn.ClientIdVariable}); or give your own token with --token or {ApprovalClient.TokenVariable}.");
+                return null;
+            }
+
+            apiToken = ApiToken.SignIn(EntraSignIn.Credential(error), scope);
         }
 
         if (apiUri is not null && parse.GetValue(options.As) is not null)
@@ -161,7 +189,7 @@ public static class CommandLine
             return null;
         }
 
-        return new ApprovalClient.Connection(apiUri, parse.GetValue(options.Key), apiUri is null ? null : bearer, parse.GetValue(options.DataDirectory), person, autoApprove);
+        return new ApprovalClient.Connection(apiUri, parse.GetValue(options.Key), apiToken, parse.GetValue(options.DataDirectory), person, autoApprove);
     }
 
     static double? AutoApprove(ParseResult parse, Option<double?> option) =>
