@@ -113,7 +113,7 @@ public sealed class UpgradeTests(ITestOutputHelper output)
         var after = await Cli.RunAsync(new() { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["TASKHUB_NAME"] = taskHub }, TimeSpan.FromSeconds(60), "versions");
         output.WriteLine(after.Output);
         Assert.DoesNotContain(after.Lines, l => l.StartsWith("unversioned", StringComparison.Ordinal));
-        Assert.Contains(after.Lines, l => l.StartsWith(Core.Workflow.WorkflowVersions.Current + " ", StringComparison.Ordinal) && l.Contains("ApprovalOrchestrator", StringComparison.Ordinal));
+        Assert.Contains(after.Lines, l => l.StartsWith(Core.Workflow.WorkflowVersions.Current + " ", StringComparison.Ordinal) && l.Contains("ActionOrchestrator", StringComparison.Ordinal)); // a new reset runs on the contract
     }
 
     [Fact]

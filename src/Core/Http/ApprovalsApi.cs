@@ -135,7 +135,7 @@ public sealed partial class ApprovalsApi(
             CreatedAt = metadata.CreatedAt,
             UpdatedAt = metadata.LastUpdatedAt,
             Result = reset is not null ? new ApprovalResultView(reset.UserId, reset.CredentialReference, reset.ExpiresOn, reset.ForceChangeAtNextSignIn)
-                : result?.Outcome is { CredentialReference: { } reference, ExpiresOn: { } expires } ? new ApprovalResultView(input?.UserId ?? "", reference, expires, false) : null,
+                : result?.Outcome is { CredentialReference: { } reference, ExpiresOn: { } expires } done ? new ApprovalResultView(input?.UserId ?? "", reference, expires, done.ForceChangeAtNextSignIn) : null,
             Detail = result?.Detail ?? progress?.Detail,
             PollCount = result?.PollCount ?? progress?.PollCount ?? 0,
             NextPollAt = status == ApprovalStatuses.AwaitingApproval ? progress?.NextPollAt : null,

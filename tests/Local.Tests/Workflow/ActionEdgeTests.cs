@@ -41,7 +41,7 @@ public sealed class ActionEdgeTests
 
     static int ScheduledReads(TestHost host, string id) =>
         host.Host.Services.GetRequiredService<DurableEngine>().Service.RecordedHistory(id)?
-            .OfType<DurableTask.Core.History.TaskScheduledEvent>().Count(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity)) ?? 0;
+            .OfType<DurableTask.Core.History.TaskScheduledEvent>().Count(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndActActivity)) ?? 0;
 
     [Fact]
     public async Task Cancel_WhileTheGrantIsBeingRead_WinsTheFence_202_Cancelled_NoReset()

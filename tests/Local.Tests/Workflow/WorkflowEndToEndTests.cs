@@ -112,7 +112,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
         for (var until = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < until; await Task.Delay(25))
         {
             history = await host.Http.GetStringAsync($"api/approvals/{id}/history");
-            if (history.Split("\"IndentDecision\"").Length - 1 == 3 && history.Split("\"GetPetitionActivity\"").Length + history.Split("\"VerifyAndResetActivity\"").Length - 2 >= 3)
+            if (history.Split("\"IndentDecision\"").Length - 1 == 3 && history.Split("\"GetPetitionActivity\"").Length + history.Split("\"VerifyAndActActivity\"").Length - 2 >= 3)
             {
                 break;
             }
@@ -250,7 +250,7 @@ public sealed class WorkflowEndToEndTests(ITestOutputHelper output)
 
         var history = await host.Http.GetStringAsync($"api/approvals/{id}/history");
 
-        foreach (var expected in new[] { "ExecutionStarted", nameof(CreatePetitionActivity), nameof(VerifyAndResetActivity), "ExecutionCompleted", "access/request", "access/approve", "access/grant", IndentEmulator.AutoApprover })
+        foreach (var expected in new[] { "ExecutionStarted", nameof(CreatePetitionActivity), nameof(VerifyAndActActivity), "ExecutionCompleted", "access/request", "access/approve", "access/grant", IndentEmulator.AutoApprover })
         {
             Assert.Contains(expected, history, StringComparison.Ordinal);
         }
