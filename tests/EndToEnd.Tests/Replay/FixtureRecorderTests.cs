@@ -78,7 +78,7 @@ public sealed class FixtureRecorderTests(ITestOutputHelper output)
                 }
 
                 var started = events.First(e => e.Type == "ExecutionStarted");
-                fixtures.Add(new ReplayFixture(run.Scenario, run.Description, recordedFrom, "Azure Storage (Azurite, DurableTask.AzureStorage)", DateTimeOffset.UtcNow, run.Orchestrator, started.Version ?? "", run.Id, events));
+                fixtures.Add(new ReplayFixture(run.Scenario, run.Description, recordedFrom, "Azure Storage (Azurite, DurableTask.AzureStorage)", DateTimeOffset.UtcNow, started.Name ?? run.Orchestrator, started.Version ?? "", run.Id, events)); // the orchestrator the host ran
             }
 
             secrets.AddRange(LocalSecretValues(data));

@@ -81,13 +81,13 @@ public sealed record ReplayFixture(
             return scheduled.Values.Any(e => e.Name is nameof(RemoveGroupMemberActivity) or nameof(EndAccessActivity)) ? InAStep : AccessActive;
         }
 
-        if (pending.Any(e => e.Name is nameof(AddGroupMemberActivity) or nameof(GrantAccessActivity) or nameof(RecordAccessGrantActivity) or nameof(ResetPasswordActivity) || FindsGrant(e)))
+        if (pending.Any(e => e.Name is nameof(AddGroupMemberActivity) or nameof(GrantAccessActivity) or nameof(RecordAccessGrantActivity) or nameof(ResetPasswordActivity) or nameof(RunActionActivity) || FindsGrant(e)))
         {
             return BetweenGrantAndAction;
         }
 
         // The petition exists and nothing but reads of it (finding it open) are in flight.
-        return finished.Contains(nameof(CreatePetitionActivity)) && pending.All(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity))
+        return finished.Contains(nameof(CreatePetitionActivity)) && pending.All(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity) or nameof(VerifyAndActActivity))
             ? AwaitingDecision
             : InAStep;
     }
@@ -95,7 +95,7 @@ public sealed record ReplayFixture(
     /// <summary>True for a petition read whose result (later in the history) found the petition granted.</summary>
     bool FindsGrant(RecordedEvent scheduled)
     {
-        if (scheduled.Name is not (nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity)))
+        if (scheduled.Name is not (nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity) or nameof(VerifyAndActActivity)))
         {
             return false;
         }
