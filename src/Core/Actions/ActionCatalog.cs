@@ -13,6 +13,7 @@ public static class ActionCatalog
     public static readonly IReadOnlyList<ActionDescription> All =
     [
         Describe<TemporaryAccessPass.TemporaryAccessPassAction>(),
+        Describe<GroupAccess.GroupAccessAction>(),
     ];
 
     /// <summary>The named <see cref="HttpClient"/> for actions' Graph calls (base address: <c>GRAPH_BASE_URL</c>).</summary>

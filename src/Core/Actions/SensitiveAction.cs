@@ -36,8 +36,11 @@ public interface IDescribedAction
 /// <summary>What describes an action to the generic parts: <paramref name="Name"/> (route segment and durable action
 /// label, e.g. <c>temporary-access-pass</c>), <paramref name="Verb"/> (the CLI command), <paramref name="Title"/> (the
 /// Indent resource's display name, with the user appended), <paramref name="Fields"/> its own body fields, and
-/// <paramref name="Secret"/> what its one-time secret is called (null when it produces none).</summary>
-public sealed record ActionDescription(string Name, string Verb, string Title, string Summary, IReadOnlyList<ActionField> Fields, string? Secret, Type Implementation);
+/// <paramref name="Secret"/> what its one-time secret is called (null when it produces none). <paramref name="TargetIsRequester"/>:
+/// the requester asks for themselves (no <c>userId</c>; the action's own start route and commands, e.g. time-boxed access);
+/// <paramref name="DurationField"/>: the field holding the asked duration in seconds, for a time-boxed action
+/// (<see cref="ITimeBoxedAction"/>).</summary>
+public sealed record ActionDescription(string Name, string Verb, string Title, string Summary, IReadOnlyList<ActionField> Fields, string? Secret, Type Implementation, bool TargetIsRequester = false, string? DurationField = null);
 
 /// <summary>A body field of an action (a whole number when <paramref name="IsNumber"/>, else one line of text); the CLI option
 /// is <c>--{Option}</c>.</summary>
@@ -103,5 +106,6 @@ public sealed record ActionRefusal(int Status, string Title, string Detail);
 public sealed record ActionRun(string InstanceId, string UserId, ActionParameters Parameters, DateTimeOffset RequestedAt, string CredentialName);
 
 /// <summary>What an action did: one line for the status (<paramref name="Summary"/>), and for a secret only where it is
-/// stored and until when — never the secret.</summary>
-public sealed record ActionOutcome(string Summary, string? CredentialName = null, string? CredentialReference = null, DateTimeOffset? ExpiresOn = null);
+/// stored and until when — never the secret. <paramref name="NotLive"/>: a time-boxed act found its grant no longer live
+/// (ended, or past its time) and did nothing.</summary>
+public sealed record ActionOutcome(string Summary, string? CredentialName = null, string? CredentialReference = null, DateTimeOffset? ExpiresOn = null, bool NotLive = false);

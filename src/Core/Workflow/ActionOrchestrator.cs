@@ -6,7 +6,8 @@ namespace Approvals.Core.Workflow;
 /// <summary>The workflow of every action written on the contract (<see cref="ISensitiveAction"/>, listed in
 /// <see cref="ActionCatalog"/>): <see cref="ApprovalRun"/>'s petition, wait, verify and four eyes, then the action through
 /// <see cref="RunActionActivity"/>, with <see cref="ApprovalRun.AttemptAsync"/>'s retries (each re-reads the grant first).
-/// Nothing here knows an action's name. A cancel that reaches the workflow before the action is scheduled wins.</summary>
+/// Nothing here knows an action's name. A cancel that reaches the workflow before the action is scheduled wins. A
+/// time-boxed action (<see cref="ITimeBoxedAction"/>) takes <see cref="TimeBoxedRun"/>'s phase instead.</summary>
 public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, ApprovalResult>
 {
     public override async Task<ApprovalResult> RunAsync(TaskOrchestrationContext context, ApprovalInput input)
@@ -14,7 +15,7 @@ public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, Approva
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         WorkflowVersions.Require(context);
-        return await new Run(context, input).ExecuteAsync();
+        return TimeBoxedRun.Applies(input) ? await new TimeBoxedRun(context, input).ExecuteAsync() : await new Run(context, input).ExecuteAsync();
     }
 
     sealed class Run(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)

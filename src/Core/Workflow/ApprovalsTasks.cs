@@ -25,6 +25,8 @@ public static class ApprovalsTasks
         typeof(GrantAccessActivity),
         typeof(EndAccessActivity),
         typeof(RunActionActivity),
+        typeof(PrepareActionActivity),
+        typeof(UndoActionActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

@@ -30,6 +30,14 @@ public static class WorkflowFunctions
     public static Task<ActionOutcome> RunAction([ActivityTrigger] RunActionInput input, string instanceId, FunctionContext executionContext) =>
         Run<RunActionActivity, RunActionInput, ActionOutcome>(input, instanceId, executionContext);
 
+    [Function(nameof(PrepareActionActivity))]
+    public static Task<bool> PrepareAction([ActivityTrigger] TimeBoxedActionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<PrepareActionActivity, TimeBoxedActionInput, bool>(input, instanceId, executionContext);
+
+    [Function(nameof(UndoActionActivity))]
+    public static Task<bool> UndoAction([ActivityTrigger] TimeBoxedActionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<UndoActionActivity, TimeBoxedActionInput, bool>(input, instanceId, executionContext);
+
     [Function(nameof(CreatePetitionActivity))]
     public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
         Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);

@@ -107,7 +107,7 @@ public static class CommandLine
         });
         root.Add(reset);
         root.Add(AccessCommands.Access(new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
-        foreach (var action in Core.Actions.ActionCatalog.All)
+        foreach (var action in Core.Actions.ActionCatalog.All.Where(a => !a.TargetIsRequester)) // those have their own commands (access)
         {
             root.Add(ActionCommands.For(action, new CallerOptions(api, key, asPerson, token, dataDir), deadline, output, error));
         }
