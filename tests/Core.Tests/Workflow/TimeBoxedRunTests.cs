@@ -17,29 +17,17 @@ public sealed class TimeBoxedRunTests
         public OrchestratorHarness H { get; } = new();
         public Func<ActionOutcome> Act { get; set; } = () => new ActionOutcome("alice-oid added in group g-prod");
         public Func<bool> Prepare { get; set; } = () => true;
-        public List<(string Name, object? Input, TaskOptions? Options)> Steps { get; } = [];
+        /// <summary>The time-boxed steps, in order (the petition's steps left out).</summary>
+        public List<(string Name, object? Input, TaskOptions? Options)> Steps => [.. H.Calls.Where(c => c.Name is nameof(PrepareActionActivity) or nameof(RunActionActivity) or nameof(UndoActionActivity))];
 
         public Harness()
         {
             H.Context.Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n == nameof(PrepareActionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-                .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Step(n, i, o, Prepare));
+                .Returns<TaskName, object?, TaskOptions?>((n, i, o) => H.Record(n, i, o, Prepare));
             H.Context.Setup(c => c.CallActivityAsync<ActionOutcome>(It.Is<TaskName>(n => n == nameof(RunActionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-                .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Step(n, i, o, Act));
+                .Returns<TaskName, object?, TaskOptions?>((n, i, o) => H.Record(n, i, o, Act));
             H.Context.Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n == nameof(UndoActionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-                .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Step(n, i, o, () => true));
-        }
-
-        Task<T> Step<T>(TaskName name, object? input, TaskOptions? options, Func<T> result)
-        {
-            Steps.Add((name.Name, input, options));
-            try
-            {
-                return Task.FromResult(result());
-            }
-            catch (TaskFailedException e)
-            {
-                return Task.FromException<T>(e);
-            }
+                .Returns<TaskName, object?, TaskOptions?>((n, i, o) => H.Record(n, i, o, () => true));
         }
 
         public int CallsTo(string name) => Steps.Count(s => s.Name == name);
