@@ -98,7 +98,8 @@ public sealed record ActionParameters(IReadOnlyDictionary<string, string> Values
     }
 }
 
-/// <summary>A refusal of the target check: the HTTP status (404 or 409), a title and what to do about it.</summary>
+/// <summary>A refusal of the target check: the HTTP status (404 or 409; an action whose target is the requester may also
+/// answer 403 or 503), a title and what to do about it.</summary>
 public sealed record ActionRefusal(int Status, string Title, string Detail);
 
 /// <summary>One run of an action, as the generic activity gives it: the approval, the target user, the action's fields,
