@@ -16,17 +16,19 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: infra/scripts/grant-graph.sh (--admin-unit ADMIN_UNIT_ID | --tenant-wide) [--principal-id OBJECT_ID] [--access] [--graph URL] [--dry-run]
+usage: infra/scripts/grant-graph.sh (--admin-unit ADMIN_UNIT_ID | --tenant-wide) [--principal-id OBJECT_ID] [--access] [--tap] [--graph URL] [--dry-run]
   --admin-unit    the User Administrator role on this administrative unit only: the app can reset its members alone
   --tenant-wide   the User Administrator role over the whole tenant (every non-administrator can be reset)
   --principal-id  the managed identity's object id (default: azd env value MANAGED_IDENTITY_PRINCIPAL_ID)
   --access        also grant GroupMember.ReadWrite.All, for time-boxed access (APPROVALS_ACCESS_GROUPS)
+  --tap           also grant UserAuthMethod-TAP.ReadWrite.All and the Authentication Administrator role (same scope),
+                  for the Temporary Access Pass action
   --graph         Microsoft Graph root (default https://graph.microsoft.com; sovereign clouds differ)
   --dry-run       print what would be sent; change nothing
 USAGE
 }
 
-principal="" unit="" tenant="" graph="https://graph.microsoft.com" dry=0 access=""
+principal="" unit="" tenant="" graph="https://graph.microsoft.com" dry=0 access="" tap=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --principal-id) principal="${2:?--principal-id needs a value}"; shift 2 ;;
@@ -34,6 +36,7 @@ while [[ $# -gt 0 ]]; do
     --tenant-wide) tenant=1; shift ;;
     --graph) graph="${2:?--graph needs a value}"; shift 2 ;;
     --access) access=1; shift ;;
+    --tap) tap=1; shift ;;
     --dry-run) dry=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -61,6 +64,9 @@ graphSp=$(get "$graph/v1.0/servicePrincipals(appId='00000003-0000-0000-c000-0000
 permissions=(User-PasswordProfile.ReadWrite.All User.Read.All)
 # Time-boxed access adds and removes group members: the least privileged application permission for both calls.
 [[ -n "$access" ]] && permissions+=(GroupMember.ReadWrite.All)
+# A Temporary Access Pass: the least privileged application permission for creating one
+# (https://learn.microsoft.com/en-us/graph/api/authentication-post-temporaryaccesspassmethods, "Permissions").
+[[ -n "$tap" ]] && permissions+=(UserAuthMethod-TAP.ReadWrite.All)
 for permission in "${permissions[@]}"; do
   role=$(get "$graph/v1.0/servicePrincipals/$graphSp" "appRoles[?value=='$permission'].id | [0]")
   [[ -n "$role" ]] || { echo "Graph has no application permission $permission" >&2; exit 1; }
@@ -71,25 +77,35 @@ for permission in "${permissions[@]}"; do
   echo "granted: $permission"
 done
 
-# The directory role, by its display name (no hard-coded id), on the administrative unit or the whole tenant.
+# The directory roles, by display name (no hard-coded id), on the administrative unit or the whole tenant.
 scope="/"; [[ -n "$unit" ]] && scope="/administrativeUnits/$unit"
-role_by_hand() { # Graph refused the directory-role step (often: the Azure CLI's token lacks RoleManagement.ReadWrite.Directory)
-  local where="Identity > Roles & admins > Roles & admins > User Administrator > Add assignments"
-  [[ -n "$unit" ]] && where="Identity > Roles & admins > Admin units > (the unit $unit) > Roles and administrators > User Administrator > Add assignments"
+role_by_hand() { # ROLE — Graph refused the directory-role step (often: the Azure CLI's token lacks RoleManagement.ReadWrite.Directory)
+  local where="Identity > Roles & admins > Roles & admins > $1 > Add assignments"
+  [[ -n "$unit" ]] && where="Identity > Roles & admins > Admin units > (the unit $unit) > Roles and administrators > $1 > Add assignments"
   cat >&2 <<TEXT
-The User Administrator role could not be assigned through Microsoft Graph (above). The permissions are granted; assign
+The $1 role could not be assigned through Microsoft Graph (above). The permissions are granted; assign
 the role in the Microsoft Entra admin center (https://entra.microsoft.com), signed in as a Privileged Role
 Administrator: $where, and select the managed identity $principal (docs/DEPLOY.md, step 3).
 TEXT
   exit 1
 }
-definition=$(get "$graph/v1.0/roleManagement/directory/roleDefinitions?\$filter=displayName eq 'User Administrator'" "value[0].id") || role_by_hand
-[[ -n "$definition" ]] || { echo "the User Administrator role definition was not found" >&2; exit 1; }
-have=$(get "$graph/v1.0/roleManagement/directory/roleAssignments?\$filter=principalId eq '$principal' and roleDefinitionId eq '$definition'" "value[?directoryScopeId=='$scope'].id | [0]") || role_by_hand
-if [[ -n "$have" ]]; then
-  echo "kept: User Administrator on $scope"
-else
-  send POST "$graph/v1.0/roleManagement/directory/roleAssignments" \
-    "{\"principalId\":\"$principal\",\"roleDefinitionId\":\"$definition\",\"directoryScopeId\":\"$scope\"}" || role_by_hand
-  echo "assigned: User Administrator on $scope"
-fi
+assign_role() { # ROLE
+  local definition have
+  definition=$(get "$graph/v1.0/roleManagement/directory/roleDefinitions?\$filter=displayName eq '$1'" "value[0].id") || role_by_hand "$1"
+  [[ -n "$definition" ]] || { echo "the $1 role definition was not found" >&2; exit 1; }
+  have=$(get "$graph/v1.0/roleManagement/directory/roleAssignments?\$filter=principalId eq '$principal' and roleDefinitionId eq '$definition'" "value[?directoryScopeId=='$scope'].id | [0]") || role_by_hand "$1"
+  if [[ -n "$have" ]]; then
+    echo "kept: $1 on $scope"
+  else
+    send POST "$graph/v1.0/roleManagement/directory/roleAssignments" \
+      "{\"principalId\":\"$principal\",\"roleDefinitionId\":\"$definition\",\"directoryScopeId\":\"$scope\"}" || role_by_hand "$1"
+    echo "assigned: $1 on $scope"
+  fi
+}
+assign_role "User Administrator"
+# A pass for a user needs a role that manages their authentication methods: Authentication Administrator, for users
+# without an admin role (Privileged Authentication Administrator, for any user, is deliberately not granted):
+# https://learn.microsoft.com/en-us/graph/api/authentication-post-temporaryaccesspassmethods ("Permissions") and
+# https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/permissions-reference#authentication-administrator
+[[ -n "$tap" ]] && assign_role "Authentication Administrator"
+exit 0

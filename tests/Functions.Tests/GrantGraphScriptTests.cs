@@ -22,6 +22,8 @@ public sealed class GrantGraphScriptTests : IDisposable
           *"-m GET"*"servicePrincipals/graph-sp"*"User-PasswordProfile"*) echo role-pw ;;
           *"-m GET"*"servicePrincipals/graph-sp"*"User.Read.All"*) echo role-read ;;
           *"-m GET"*"servicePrincipals/graph-sp"*"GroupMember.ReadWrite.All"*) echo role-groups ;;
+          *"-m GET"*"servicePrincipals/graph-sp"*"UserAuthMethod-TAP.ReadWrite.All"*) echo role-tap ;;
+          *"-m GET"*"roleDefinitions"*"Authentication Administrator"*) echo def-aa ;;
           *"-m GET"*"/appRoleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
           *"-m GET"*"roleDefinitions"*) echo def-ua ;;
           *"-m GET"*"roleManagement/directory/roleAssignments"*) {{(granted ? "echo existing" : "echo")}} ;;
@@ -64,6 +66,24 @@ public sealed class GrantGraphScriptTests : IDisposable
         Assert.True(exitWithout == 0, errorWithout);
         Assert.Contains(withAccess, p => p.Contains("\"appRoleId\":\"role-groups\"", StringComparison.Ordinal));
         Assert.DoesNotContain(Posts(), p => p.Contains("role-groups", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Tap_AlsoGrantsTheTapPermissionAndAuthenticationAdministrator_OnTheSameScope_OnlyWhenAsked()
+    {
+        FakeAz(granted: false);
+
+        var (exit, _, error) = Run("--principal-id", Identity, "--admin-unit", Unit, "--tap");
+        var withTap = Posts();
+        File.Delete(az.Log);
+        var (exitWithout, _, errorWithout) = Run("--principal-id", Identity, "--admin-unit", Unit);
+
+        Assert.True(exit == 0, error);
+        Assert.True(exitWithout == 0, errorWithout);
+        Assert.Contains(withTap, p => p.Contains("\"appRoleId\":\"role-tap\"", StringComparison.Ordinal));
+        Assert.Contains(withTap, p => p.Contains("\"roleDefinitionId\":\"def-aa\"", StringComparison.Ordinal)
+            && p.Contains($"\"directoryScopeId\":\"/administrativeUnits/{Unit}\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(Posts(), p => p.Contains("role-tap", StringComparison.Ordinal) || p.Contains("def-aa", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public static class ActionCatalog
     [
         Describe<PasswordReset.PasswordResetAction>(),
         Describe<TemporaryAccessPass.TemporaryAccessPassAction>(),
+        Describe<GroupAccess.GroupAccessAction>(),
     ];
 
     /// <summary>The named <see cref="HttpClient"/> for actions' Graph calls (base address: <c>GRAPH_BASE_URL</c>).</summary>

@@ -36,8 +36,11 @@ public interface IDescribedAction
 /// <summary>What describes an action to the generic parts: <paramref name="Name"/> (route segment and durable action
 /// label, e.g. <c>temporary-access-pass</c>), <paramref name="Verb"/> (the CLI command), <paramref name="Title"/> (the
 /// Indent resource's display name, with the user appended), <paramref name="Fields"/> its own body fields, and
-/// <paramref name="Secret"/> what its one-time secret is called (null when it produces none).</summary>
-public sealed record ActionDescription(string Name, string Verb, string Title, string Summary, IReadOnlyList<ActionField> Fields, string? Secret, Type Implementation)
+/// <paramref name="Secret"/> what its one-time secret is called (null when it produces none). <paramref name="TargetIsRequester"/>:
+/// the requester asks for themselves (no <c>userId</c>; the action's own start route and commands, e.g. time-boxed access);
+/// <paramref name="DurationField"/>: the field holding the asked duration in seconds, for a time-boxed action
+/// (<see cref="ITimeBoxedAction"/>).</summary>
+public sealed record ActionDescription(string Name, string Verb, string Title, string Summary, IReadOnlyList<ActionField> Fields, string? Secret, Type Implementation, bool TargetIsRequester = false, string? DurationField = null)
 {
     /// <summary>What the credential store's name for its secret says after <c>tmp-</c> (default: <see cref="Name"/>).</summary>
     public string? CredentialLabel { get; init; }
@@ -105,7 +108,8 @@ public sealed record ActionParameters(IReadOnlyDictionary<string, string> Values
     }
 }
 
-/// <summary>A refusal of the target check: the HTTP status (404 or 409), a title and what to do about it.</summary>
+/// <summary>A refusal of the target check: the HTTP status (404 or 409; an action whose target is the requester may also
+/// answer 403 or 503), a title and what to do about it.</summary>
 public sealed record ActionRefusal(int Status, string Title, string Detail);
 
 /// <summary>One run of an action, as the generic activity gives it: the approval, the target user, the action's fields,
@@ -113,5 +117,6 @@ public sealed record ActionRefusal(int Status, string Title, string Detail);
 public sealed record ActionRun(string InstanceId, string UserId, ActionParameters Parameters, DateTimeOffset RequestedAt, string CredentialName);
 
 /// <summary>What an action did: one line for the status (<paramref name="Summary"/>), and for a secret only where it is
-/// stored and until when — never the secret.</summary>
-public sealed record ActionOutcome(string Summary, string? CredentialName = null, string? CredentialReference = null, DateTimeOffset? ExpiresOn = null, bool ForceChangeAtNextSignIn = false);
+/// stored and until when — never the secret. <paramref name="NotLive"/>: a time-boxed act found its grant no longer live
+/// (ended, or past its time) and did nothing.</summary>
+public sealed record ActionOutcome(string Summary, string? CredentialName = null, string? CredentialReference = null, DateTimeOffset? ExpiresOn = null, bool ForceChangeAtNextSignIn = false, bool NotLive = false);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Approvals.Core.Actions.GroupAccess;
 using Approvals.Core.Identity;
 using Approvals.Core.Workflow;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +13,7 @@ namespace Approvals.Core.Http;
 /// <summary>Time-boxed access: <c>GET /api/resources</c> and <c>POST /api/access-requests</c>.</summary>
 public sealed partial class ApprovalsApi
 {
-    public const int MaxResourceLength = 200;
+    public const int MaxResourceLength = GroupAccessAction.MaxResourceLength;
 
     /// <summary><c>GET /api/resources</c>: Indent's requestable resources that this deployment can grant (those mapped to
     /// a group in <c>APPROVALS_ACCESS_GROUPS</c>), and the durations one may ask for.</summary>
@@ -36,14 +37,17 @@ public sealed partial class ApprovalsApi
             : TypedResults.Json(new ResourcesView(resources, access.MinSeconds, access.MaxSeconds, access.DefaultSeconds), ApiJsonContext.Default.ResourcesView);
     }
 
-    /// <summary><c>POST /api/access-requests</c>: starts an <see cref="AccessOrchestrator"/> for the caller. The resource
-    /// must be requestable and mapped; bad input, an unknown resource or Indent being unreachable start nothing.</summary>
+    /// <summary><c>POST /api/access-requests</c>: starts the generic <see cref="ActionOrchestrator"/> with the time-boxed
+    /// access action (<see cref="GroupAccessAction"/>) for the caller (instances started before run on, and finish on,
+    /// <see cref="AccessOrchestrator"/>). The resource must be requestable and mapped; bad input, an unknown resource,
+    /// access the caller already holds or Indent being unreachable start nothing.</summary>
     public async Task<Results<Accepted<StartedResponse>, ProblemHttpResult, ValidationProblem>> StartAccessRequestAsync(HttpRequest request, DurableTaskClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
         using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");
-        var (caller, body, key, refused) = await ReadValidStartAsync(request, ApiJsonContext.Default.AccessRequestBody, Validate, cancellationToken);
+        var action = (GroupAccessAction)Actions.ActionCatalog.Resolve(request.HttpContext.RequestServices, WorkflowLabels.AccessAction);
+        var (caller, body, key, refused) = await ReadValidStartAsync(request, ApiJsonContext.Default.AccessRequestBody, b => Validate(b, action), cancellationToken);
         if (caller is null || body is null)
         {
             return refused!;
@@ -73,45 +77,27 @@ public sealed partial class ApprovalsApi
             return Problem(StatusCodes.Status404NotFound, "Unknown resource", $"There is no requestable resource {asked} that this deployment can grant ({known}); nothing was started.");
         }
 
-        if (await StandingMemberAsync(request, access.Groups[resource.Id], caller, resource.DisplayName, cancellationToken) is { } standing)
+        var parameters = new Actions.ActionParameters(new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            return standing;
+            [GroupAccessAction.ResourceField] = resource.Id,
+            [GroupAccessAction.DurationField] = duration.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [GroupAccessAction.GroupParameter] = access.Groups[resource.Id],
+            [GroupAccessAction.ResourceNameParameter] = resource.DisplayName,
+        });
+        if (await action.CheckTargetAsync(new Actions.DirectoryUser(caller.Id, caller.Name, null, caller.Email, true), parameters, cancellationToken) is { } standing)
+        {
+            return Problem(standing.Status, standing.Title, standing.Detail);
         }
 
         var input = new ApprovalInput(WorkflowLabels.AccessAction, caller.Id, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),
-            RequestedBy: caller.AsRequester(), Access: new AccessRequest(resource.Id, resource.Kind, resource.DisplayName, access.Groups[resource.Id], duration));
-        if (await StartOnceAsync(client, nameof(AccessOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
+            RequestedBy: caller.AsRequester(), Access: new AccessRequest(resource.Id, resource.Kind, resource.DisplayName, access.Groups[resource.Id], duration), Parameters: parameters);
+        if (await StartOnceAsync(client, nameof(ActionOrchestrator), input, instanceId, key is not null, cancellationToken) is { } conflict)
         {
             return conflict;
         }
 
         logger.LogInformation("Access {InstanceId} to {Resource} for {Seconds} s asked for by {Requester}", instanceId, resource.Id, duration, caller.Email);
         return Accepted(request, instanceId);
-    }
-
-    /// <summary>409 when the caller already is a member of the group (access they hold is not ours to grant, nor to
-    /// take away at the end), 503 when the directory cannot say; null when they are not a member.</summary>
-    async Task<ProblemHttpResult?> StandingMemberAsync(HttpRequest request, string groupId, Caller caller, string resourceName, CancellationToken cancellationToken)
-    {
-        var groups = request.HttpContext.RequestServices.GetRequiredService<Actions.IGroupMembership>();
-        try
-        {
-            return await groups.IsMemberAsync(groupId, caller.Id, cancellationToken)
-                ? Problem(StatusCodes.Status409Conflict, "Already a member", $"{caller.Email} is already a member of group {groupId} ({resourceName}): there is nothing to grant, and a time-boxed grant would end by removing access it did not give. Nothing was started.")
-                : null;
-        }
-        catch (PermanentActivityFailureException e) when (e.InnerException is Actions.GraphRefusedException { StatusCode: System.Net.HttpStatusCode.NotFound } missing
-            && missing.GraphMessage?.Contains($"'{caller.Id}'", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            // Graph names the object it cannot find: the caller — not a person of this directory. (A missing group
-            // falls through to the 503 below, with Graph's reason naming it.)
-            return Problem(StatusCodes.Status403Forbidden, "Not a directory person", $"{caller.Email} (object id {caller.Id}) is not a user of this directory, so no membership can be granted to them; nothing was started.");
-        }
-        catch (Exception e) when (e is HttpRequestException or PermanentActivityFailureException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
-        {
-            logger.LogWarning("Membership of {Requester} in {Group} could not be checked: {Error}", caller.Id, groupId, e.Message);
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", $"Whether you already are a member of group {groupId} could not be checked just now ({ApprovalOrchestrator.Shorten(e.Message)}); nothing was started. Try again shortly.");
-        }
     }
 
     /// <summary>Indent's requestable resources that have a group here, or the 503 when Indent cannot be read.</summary>
@@ -137,25 +123,23 @@ public sealed partial class ApprovalsApi
         return (found, null);
     }
 
-    Dictionary<string, string[]> Validate(AccessRequestBody body)
+    /// <summary>The body's checks: the action's own fields (<see cref="GroupAccessAction.Validate"/>), the reason and the deadline.</summary>
+    Dictionary<string, string[]> Validate(AccessRequestBody body, GroupAccessAction action)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var resource = body.Resource?.Trim();
-        if (string.IsNullOrEmpty(resource))
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (body.Resource is { } resource)
         {
-            errors["resource"] = ["resource is required: a requestable resource's id or display name (GET /api/resources lists them)."];
-        }
-        else if (resource.Length > MaxResourceLength || !IsPlainText(resource))
-        {
-            errors["resource"] = [$"resource must be one line of at most {MaxResourceLength} characters."];
+            fields[GroupAccessAction.ResourceField] = resource;
         }
 
+        if (body.DurationSeconds is { } seconds)
+        {
+            fields[GroupAccessAction.DurationField] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        action.Validate(new Actions.ActionParameters(fields), errors);
         ValidateReason(body.Reason, "say why you need the access", errors);
-        if (body.DurationSeconds is { } duration && (duration < access.MinSeconds || duration > access.MaxSeconds))
-        {
-            errors["durationSeconds"] = [$"durationSeconds must be from {access.MinSeconds} to {access.MaxSeconds}."];
-        }
-
         ValidateDeadline(body.DeadlineSeconds, errors);
         return errors;
     }

@@ -23,9 +23,9 @@ public sealed partial class ApprovalsApi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (ActionCatalog.Find(name) is not { } descriptor)
+        if (ActionCatalog.Find(name) is not { TargetIsRequester: false } descriptor) // an action on the requester has its own start route
         {
-            return Problem(StatusCodes.Status404NotFound, "Unknown action", $"There is no action '{name}' here; actions: {string.Join(", ", ActionCatalog.All.Select(a => a.Name))}.");
+            return Problem(StatusCodes.Status404NotFound, "Unknown action", $"There is no action '{name}' here; actions: {string.Join(", ", ActionCatalog.All.Where(a => !a.TargetIsRequester).Select(a => a.Name))}.");
         }
 
         using var span = Telemetry.ApprovalsTelemetry.Source.StartActivity("approvals.start");

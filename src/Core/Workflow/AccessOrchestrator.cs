@@ -56,115 +56,17 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             : await new FirstAccessRun(context, input).ExecuteAsync();
     }
 
-    /// <summary>What every version's access run shares: waiting while access is active, and removing in rounds.</summary>
-    abstract class AccessRun(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)
+    /// <summary>What every version's access run shares: holding while access is active, and removing in rounds
+    /// (<see cref="HoldingRun"/>, shared with the generic time-boxed run).</summary>
+    abstract class AccessRun(TaskOrchestrationContext context, ApprovalInput input) : HoldingRun(context, input)
     {
         protected AccessRequest Access => Input.Access!;
 
-        /// <summary>Waits while access is active; returns why it ended. As while waiting for the decision, a burst of webhook
-        /// hints reads the petition once per <see cref="ApprovalOrchestrator.HintSpacing"/>, and one poll timer is kept.</summary>
-        protected async Task<string> HoldAsync(DateTime until, string? decidedBy, TimeSpan interval)
-        {
-            using var endCancel = new CancellationTokenSource();
-            var end = Context.CreateTimer(until, endCancel.Token);
-            Task? poll = null;
-            CancellationTokenSource? pollCancel = null;
-            DateTime pollAt = default;
-            DateTime? lastRead = null, readDue = null;
-            try
-            {
-                while (true)
-                {
-                    var due = Context.CurrentUtcDateTime + interval;
-                    if (readDue is { } deferred && deferred < due)
-                    {
-                        due = deferred;
-                    }
+        protected Task<string> HoldAsync(DateTime until, string? decidedBy, TimeSpan interval) =>
+            HoldAsync(until, decidedBy, interval, $"access to {Access.ResourceName}");
 
-                    if (due < until && (poll is null || due < pollAt))
-                    {
-                        pollCancel?.Cancel();
-                        pollCancel?.Dispose();
-                        pollCancel = new CancellationTokenSource();
-                        pollAt = due;
-                        poll = Context.CreateTimer(due, pollCancel.Token);
-                    }
-
-                    Report(ApprovalStatuses.Active, poll is null ? null : pollAt, decidedBy, $"access to {Access.ResourceName} until {until:u}", until);
-                    var winner = poll is null ? await Task.WhenAny(end, Cancel, Decision) : await Task.WhenAny(end, Cancel, Decision, poll);
-                    if (winner == end)
-                    {
-                        return "the granted time is over";
-                    }
-
-                    if (winner == Cancel)
-                    {
-                        endCancel.Cancel();
-                        var request = Cancel.Result;
-                        return "ended early" + (request?.By is { } by ? " by " + by : "") + (string.IsNullOrWhiteSpace(request?.Reason) ? "" : ": " + request.Reason);
-                    }
-
-                    if (winner == Decision)
-                    {
-                        Decision = Context.WaitForExternalEvent<IndentDecision>(ApprovalEvents.IndentDecision, CancellationToken.None);
-                        if (lastRead is { } last && Context.CurrentUtcDateTime < last + ApprovalOrchestrator.HintSpacing)
-                        {
-                            readDue ??= last + ApprovalOrchestrator.HintSpacing;
-                            continue;
-                        }
-                    }
-                    else
-                    {
-                        poll = null;
-                        readDue = null;
-                    }
-
-                    lastRead = Context.CurrentUtcDateTime;
-                    var now = await ReadAsync();
-                    if (now is { IsForeign: true } or { IsRefused: true })
-                    {
-                        endCancel.Cancel();
-                        return now.IsForeign ? "refused: " + now.Refusal : $"the grant was {now.Phase} in Indent";
-                    }
-                }
-            }
-            finally
-            {
-                pollCancel?.Cancel();
-                pollCancel?.Dispose();
-            }
-        }
-
-        /// <summary>Takes the membership away with <paramref name="remove"/>, retrying for about an hour and a half; null
-        /// when done, else the failed outcome.</summary>
-        protected async Task<ApprovalResult?> RemoveAsync(Func<Task> remove, string memberId)
-        {
-            string? lastError = null;
-            for (var round = 0; round < RemoveRounds; round++)
-            {
-                if (round > 0)
-                {
-                    Report(ApprovalStatuses.Active, detail: "removing the membership again after: " + lastError);
-                    await Context.CreateTimer(Context.CurrentUtcDateTime.AddMinutes(5), CancellationToken.None);
-                }
-
-                try
-                {
-                    await remove();
-                    return null;
-                }
-                catch (TaskFailedException e)
-                {
-                    lastError = ApprovalOrchestrator.Describe(e);
-                    if (ApprovalOrchestrator.IsPermanent(e.FailureDetails))
-                    {
-                        break;
-                    }
-                }
-            }
-
-            return Finish(ApprovalStatuses.Failed, detail: $"the membership of {memberId} in group {Access.GroupId} could not be removed ({lastError}); remove it by hand");
-        }
+        protected Task<ApprovalResult?> RemoveAsync(Func<Task> remove, string memberId) =>
+            RemoveAsync(remove, lastError => $"the membership of {memberId} in group {Access.GroupId} could not be removed ({lastError}); remove it by hand");
     }
 
     /// <summary>Versions before 1.1 (and unversioned instances), step for step as they were recorded: the time box from
@@ -244,7 +146,7 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
                 return failedEnd with { Access = Outcome(ended) };
             }
 
-            if (!ended.StartsWith("the grant was ", StringComparison.Ordinal) && !ended.StartsWith("refused", StringComparison.Ordinal))
+            if (!EndedInIndent(ended))
             {
                 // Indent's audit shows the end too: the grant is revoked there (a no-op if Indent already ended it).
                 await CloseAsync("access ended: " + ended, revokeGrant: true);

@@ -8,7 +8,8 @@ namespace Approvals.Core.Workflow;
 /// fast path the read that finds the grant is also the action (<see cref="VerifyAndActActivity"/>: one activity from the
 /// webhook to the act); when that attempt fails, <see cref="ApprovalRun.AttemptAsync"/> retries it through
 /// <see cref="RunActionActivity"/>, re-reading the grant before each retry. A cancel that claimed the approval's fence first
-/// (<see cref="ActionFence"/>) ends it <c>cancelled</c> with nothing done. Nothing here knows an action's name.</summary>
+/// (<see cref="ActionFence"/>) ends it <c>cancelled</c> with nothing done. Nothing here knows an action's name. A time-boxed action
+/// (<see cref="ITimeBoxedAction"/>) takes <see cref="TimeBoxedRun"/>'s phase instead (its act claims the fence too).</summary>
 public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, ApprovalResult>
 {
     public override async Task<ApprovalResult> RunAsync(TaskOrchestrationContext context, ApprovalInput input)
@@ -16,7 +17,7 @@ public sealed class ActionOrchestrator : TaskOrchestrator<ApprovalInput, Approva
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         WorkflowVersions.Require(context);
-        return await new Run(context, input).ExecuteAsync();
+        return TimeBoxedRun.Applies(input) ? await new TimeBoxedRun(context, input).ExecuteAsync() : await new Run(context, input).ExecuteAsync();
     }
 
     sealed class Run(TaskOrchestrationContext context, ApprovalInput input) : ApprovalRun(context, input)

@@ -26,6 +26,8 @@ public static class ApprovalsTasks
         typeof(EndAccessActivity),
         typeof(RunActionActivity),
         typeof(VerifyAndActActivity),
+        typeof(PrepareActionActivity),
+        typeof(UndoActionActivity),
     ];
 
     /// <summary>Registers every orchestrator and activity on a durable worker, under its class name.</summary>

@@ -34,6 +34,14 @@ public static class WorkflowFunctions
     public static Task<VerifiedAction> VerifyAndAct([ActivityTrigger] VerifyAndActInput input, string instanceId, FunctionContext executionContext) =>
         Run<VerifyAndActActivity, VerifyAndActInput, VerifiedAction>(input, instanceId, executionContext);
 
+    [Function(nameof(PrepareActionActivity))]
+    public static Task<bool> PrepareAction([ActivityTrigger] TimeBoxedActionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<PrepareActionActivity, TimeBoxedActionInput, bool>(input, instanceId, executionContext);
+
+    [Function(nameof(UndoActionActivity))]
+    public static Task<bool> UndoAction([ActivityTrigger] TimeBoxedActionInput input, string instanceId, FunctionContext executionContext) =>
+        Run<UndoActionActivity, TimeBoxedActionInput, bool>(input, instanceId, executionContext);
+
     [Function(nameof(CreatePetitionActivity))]
     public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
         Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);

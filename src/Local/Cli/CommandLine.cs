@@ -116,8 +116,8 @@ public static class CommandLine
         });
         root.Add(reset);
         root.Add(AccessCommands.Access(caller, deadline, output, error));
-        // An action whose command was written before the contract (reset-password) keeps that command as it was.
-        foreach (var action in Core.Actions.ActionCatalog.All.Where(a => root.Subcommands.All(c => c.Name != a.Verb)))
+        // An action whose command was written before the contract (reset-password, access) keeps that command as it was.
+        foreach (var action in Core.Actions.ActionCatalog.All.Where(a => !a.TargetIsRequester && root.Subcommands.All(c => c.Name != a.Verb)))
         {
             var command = ActionCommands.For(action, caller, deadline, output, error);
             command.Add(scope);

@@ -79,7 +79,8 @@ public sealed class OrchestratorHarness
         Context.Setup(c => c.ContinueAsNew(It.IsAny<object?>(), It.IsAny<bool>())).Callback<object?, bool>((input, _) => ContinuedWith = input);
     }
 
-    Task<T> Record<T>(TaskName name, object? input, TaskOptions? options, Func<T> result)
+    /// <summary>Records a call (in <see cref="Calls"/>) and answers it with <paramref name="result"/>, or its task failure.</summary>
+    public Task<T> Record<T>(TaskName name, object? input, TaskOptions? options, Func<T> result)
     {
         Calls.Add((name.Name, input, options));
         try

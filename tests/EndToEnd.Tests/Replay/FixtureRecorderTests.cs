@@ -78,7 +78,9 @@ public sealed class FixtureRecorderTests(ITestOutputHelper output)
                 }
 
                 var started = events.First(e => e.Type == "ExecutionStarted");
-                fixtures.Add(new ReplayFixture(run.Scenario, run.Description, recordedFrom, "Azure Storage (Azurite, DurableTask.AzureStorage)", DateTimeOffset.UtcNow, run.Orchestrator, started.Version ?? "", run.Id, events));
+                // The orchestrator the instance was started on, as stored: access runs on ActionOrchestrator since it moved
+                // onto the action contract, on AccessOrchestrator in builds before.
+                fixtures.Add(new ReplayFixture(run.Scenario, run.Description, recordedFrom, "Azure Storage (Azurite, DurableTask.AzureStorage)", DateTimeOffset.UtcNow, started.Name ?? run.Orchestrator, started.Version ?? "", run.Id, events));
             }
 
             secrets.AddRange(LocalSecretValues(data));

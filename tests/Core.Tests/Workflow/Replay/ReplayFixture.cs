@@ -75,19 +75,22 @@ public sealed record ReplayFixture(
         var done = prefix.Where(e => e.Type is nameof(EventType.TaskCompleted) or nameof(EventType.TaskFailed)).Select(e => e.TaskScheduledId!.Value).ToHashSet();
         var pending = scheduled.Values.Where(e => !done.Contains(e.EventId)).ToList();
         var finished = scheduled.Values.Where(e => done.Contains(e.EventId)).Select(e => e.Name).ToList();
-        if (finished.Contains(nameof(AddGroupMemberActivity)) || finished.Contains(nameof(GrantAccessActivity)))
+        // A time-boxed action on the generic orchestrator: recorded (PrepareActionActivity), acted (RunActionActivity), undone.
+        var timeBoxed = scheduled.Values.Any(e => e.Name is nameof(PrepareActionActivity));
+        if (finished.Contains(nameof(AddGroupMemberActivity)) || finished.Contains(nameof(GrantAccessActivity)) || (timeBoxed && finished.Contains(nameof(RunActionActivity))))
         {
             // The membership is in place (a read of the petition may be in flight): until its removal is scheduled.
-            return scheduled.Values.Any(e => e.Name is nameof(RemoveGroupMemberActivity) or nameof(EndAccessActivity)) ? InAStep : AccessActive;
+            return scheduled.Values.Any(e => e.Name is nameof(RemoveGroupMemberActivity) or nameof(EndAccessActivity) or nameof(UndoActionActivity)) ? InAStep : AccessActive;
         }
 
-        if (pending.Any(e => e.Name is nameof(AddGroupMemberActivity) or nameof(GrantAccessActivity) or nameof(RecordAccessGrantActivity) or nameof(ResetPasswordActivity) || FindsGrant(e)))
+        if (pending.Any(e => e.Name is nameof(AddGroupMemberActivity) or nameof(GrantAccessActivity) or nameof(RecordAccessGrantActivity) or nameof(ResetPasswordActivity)
+            or nameof(PrepareActionActivity) or nameof(RunActionActivity) || FindsGrant(e)))
         {
             return BetweenGrantAndAction;
         }
 
         // The petition exists and nothing but reads of it (finding it open) are in flight.
-        return finished.Contains(nameof(CreatePetitionActivity)) && pending.All(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity))
+        return finished.Contains(nameof(CreatePetitionActivity)) && pending.All(e => e.Name is nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity) or nameof(VerifyAndActActivity))
             ? AwaitingDecision
             : InAStep;
     }
@@ -95,7 +98,7 @@ public sealed record ReplayFixture(
     /// <summary>True for a petition read whose result (later in the history) found the petition granted.</summary>
     bool FindsGrant(RecordedEvent scheduled)
     {
-        if (scheduled.Name is not (nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity)))
+        if (scheduled.Name is not (nameof(GetPetitionActivity) or nameof(VerifyAndResetActivity) or nameof(VerifyAndActActivity)))
         {
             return false;
         }
