@@ -332,9 +332,12 @@ public sealed class CancelAttackTests(ITestOutputHelper output)
         Assert.Equal(GrantOutcomes.Added, await ledger.AddAsync(b, Group, AliceId));
         var endB = ending.EndAsync(b, Group, AliceId); // B ends (its time, a revoke or a cancel): no live grant, removing
         await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await ledger.IntendAsync(a, Group, AliceId, DateTimeOffset.UtcNow.AddMinutes(10)); // A: RecordAccessGrantActivity
-        using var cancel = await alice.PostAsync($"api/approvals/{a}/cancel", null); // before A's GrantAccessActivity
+        using var cancel = await alice.PostAsync($"api/approvals/{a}/cancel", null); // A is cancelled before it records its grant
         var answeredAt = DateTimeOffset.UtcNow;
+        // A's workflow then records its grant, as RecordAccessGrantActivity does: it claims A's fence first, finds the cancel
+        // there, and records nothing — so no settle of the membership can add for A (before the fix it recorded a live entry).
+        var record = host.Host.Services.GetRequiredService<RecordAccessGrantActivity>();
+        await Assert.ThrowsAsync<CancelledBeforeActionException>(() => record.RunAsync(null!, new AccessGrantInput(a, Group, AliceId, DateTimeOffset.UtcNow.AddMinutes(10))));
         gate.Release.SetResult();
         await endB.WaitAsync(TimeSpan.FromSeconds(30));
         var done = await host.WaitForAsync(a, v => ApprovalStatuses.IsFinal(v.Status), 30_000);
