@@ -27,6 +27,8 @@ public sealed partial class ApprovalsApi
             return refused!;
         }
 
+        id = metadata.InstanceId; // the instance as stored: an engine may find it under another spelling, the fence may not
+
         var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, ApiJsonContext.Default.CancelBody, optional: true, cancellationToken);
         if (bodyProblem is not null)
         {
@@ -75,6 +77,8 @@ public sealed partial class ApprovalsApi
         {
             return refused!;
         }
+
+        id = metadata.InstanceId;
 
         var view = ToView(metadata, indent.Space);
         var entries = new List<AuditEntry>(await history.ReadAsync(client, id!, cancellationToken));

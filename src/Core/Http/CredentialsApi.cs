@@ -30,6 +30,8 @@ public sealed partial class ApprovalsApi
             return refused!;
         }
 
+        id = metadata.InstanceId; // the instance as stored: its reveal's instance id and its secret's name derive from it
+
         var view = ToView(metadata);
         var (name, what) = SecretOf(metadata);
         if (view.Result is not { } result)

@@ -118,6 +118,10 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             {
                 await Context.CallActivityAsync<bool>(nameof(RecordAccessGrantActivity), grant, MembershipRetry);
             }
+            catch (TaskFailedException e) when (ApprovalOrchestrator.IsCancelledBeforeAction(e.FailureDetails))
+            {
+                return await CancelledBeforeActionAsync(granted.DecidedBy); // a cancel claimed the approval first: nothing recorded
+            }
             catch (TaskFailedException e)
             {
                 await CloseAsync("the grant could not be recorded; access was not given", revokeGrant: true);

@@ -36,6 +36,10 @@ internal sealed class TimeBoxedRun(TaskOrchestrationContext context, ApprovalInp
         {
             await Context.CallActivityAsync<bool>(nameof(PrepareActionActivity), step, AccessOrchestrator.MembershipRetry);
         }
+        catch (TaskFailedException e) when (ApprovalOrchestrator.IsCancelledBeforeAction(e.FailureDetails))
+        {
+            return await CancelledBeforeActionAsync(granted.DecidedBy); // a cancel claimed the approval first: nothing recorded
+        }
         catch (TaskFailedException e)
         {
             await CloseAsync("the grant could not be recorded; access was not given", revokeGrant: true);
