@@ -28,7 +28,8 @@ public sealed class AttackCallerOrchestrator : TaskOrchestrator<AttackCall, Appr
         ArgumentNullException.ThrowIfNull(input);
         var step = input.StepId ?? ApprovalStep.NewInstanceId(context);
         context.SetCustomStatus(step);
-        return await context.RequestApprovalAsync(
+        // The branching form: it returns the refusal, where RequestApprovalAsync throws it (what Claim 3 asks).
+        return await context.TryRequestApprovalAsync(
             new ApprovalRequest(input.Reason, new ApprovalResource("secret", input.ResourceId, "Production storage key"), input.Requester, TimeSpan.FromSeconds(input.DeadlineSeconds))
             {
                 PollInitial = TimeSpan.FromSeconds(input.PollSeconds),
