@@ -27,6 +27,10 @@ public sealed class KeyRotationFunctions(IndentWebhookEndpoint webhook)
     public static Task<RotatedKey> RotateKey([ActivityTrigger] RotateKeyInput input, string instanceId, FunctionContext executionContext) =>
         Run<RotateKeyActivity, RotateKeyInput, RotatedKey>(input, instanceId, executionContext);
 
+    [Function(nameof(ResolveRequesterActivity))]
+    public static Task<RequesterResolution> ResolveRequester([ActivityTrigger] Requester input, string instanceId, FunctionContext executionContext) =>
+        Run<ResolveRequesterActivity, Requester, RequesterResolution>(input, instanceId, executionContext);
+
     [Function(nameof(CreatePetitionActivity))]
     public static Task<PetitionRef> CreatePetition([ActivityTrigger] CreatePetitionInput input, string instanceId, FunctionContext executionContext) =>
         Run<CreatePetitionActivity, CreatePetitionInput, PetitionRef>(input, instanceId, executionContext);

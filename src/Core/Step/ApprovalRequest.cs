@@ -9,13 +9,16 @@ namespace Approvals.Core.Step;
 /// deterministic: no clock, no I/O.</summary>
 /// <param name="Reason">Shown to the approver and kept in Indent's audit log.</param>
 /// <param name="Resource">The resource the petition names (exactly one: the seal that proves a petition is ours checks it).</param>
-/// <param name="Requester">The person asking, by directory object id (<see cref="Requester.Id"/>); the petitioner Indent shows.</param>
+/// <param name="Requester">The person asking: a directory person, best by object id (<see cref="Requester.Id"/>; a user
+/// principal name or mail is accepted). The step first resolves every identifier given (id and email) to exactly one
+/// enabled directory person, and ends <see cref="ApprovalRefusalReason.Failed"/> without a petition when it cannot; the
+/// petitioner Indent shows, and the person four eyes compares the approver with, is that person, by object id.</param>
 /// <param name="Deadline">How long to wait for a decision; at least 5 seconds, at most 31 days. Past it the petition is
 /// closed and the step returns <see cref="ApprovalRefusalReason.Expired"/>.</param>
 public sealed record ApprovalRequest(string Reason, ApprovalResource Resource, Requester Requester, TimeSpan Deadline)
 {
-    /// <summary>How long the grant should last (the petition's default duration, which the approver may change); null asks
-    /// for none. The duration actually granted is <see cref="ApprovalGrant.Duration"/>.</summary>
+    /// <summary>How long the grant should last (the petition's default duration, which the approver may change or drop);
+    /// null asks for none. The duration actually granted — what Indent recorded — is <see cref="ApprovalGrant.Duration"/>.</summary>
     public TimeSpan? Duration { get; init; }
 
     /// <summary>The fallback poll's first interval (doubling up to <see cref="PollMax"/>); Indent's webhook, when the app

@@ -53,7 +53,7 @@ public static class ApprovalStep
         ArgumentNullException.ThrowIfNull(request);
         Require(!string.IsNullOrWhiteSpace(request.Reason), nameof(request.Reason), "give the approver a reason");
         Require(request.Resource is { Kind.Length: > 0, Id.Length: > 0 } && !string.IsNullOrWhiteSpace(request.Resource.Id) && !string.IsNullOrWhiteSpace(request.Resource.Kind), nameof(request.Resource), "a resource needs a kind and an id");
-        Require(request.Requester is { Id.Length: > 0 } && !string.IsNullOrWhiteSpace(request.Requester.Id), nameof(request.Requester), "the requester is a directory person: give their object id");
+        Require(request.Requester is { Id.Length: > 0 } && !string.IsNullOrWhiteSpace(request.Requester.Id), nameof(request.Requester), "the requester is a directory person: give their object id (or user principal name, or mail)");
         Require(request.Deadline >= MinDeadline && request.Deadline <= MaxDeadline, nameof(request.Deadline), $"between {MinDeadline.TotalSeconds:0} seconds and {MaxDeadline.TotalDays:0} days");
         Require(request.Duration is null || request.Duration.Value >= TimeSpan.FromSeconds(1), nameof(request.Duration), "at least one second, or null for none");
         Require(request.PollInitial >= TimeSpan.FromSeconds(1) && request.PollMax >= request.PollInitial && request.PollMax <= TimeSpan.FromDays(1), nameof(request.PollInitial), "at least one second, and no longer than PollMax (at most a day)");
@@ -68,12 +68,13 @@ public static class ApprovalStep
     }
 
     /// <summary>The step's result from the run's: the verified grant, or the refusal it ended on.</summary>
-    internal static ApprovalStepResult Outcome(string instanceId, ApprovalInput input, ApprovalResult result, PetitionSnapshot? granted, PetitionSnapshot? lastRead)
+    internal static ApprovalStepResult Outcome(string instanceId, ApprovalResult result, PetitionSnapshot? granted, PetitionSnapshot? lastRead)
     {
         if (result.Status == ApprovalStatuses.Completed && granted is not null)
         {
             var approver = granted.Approver;
-            var seconds = granted.GrantedSeconds ?? (input.Access?.DurationSeconds is > 0 and var asked ? asked : null);
+            // What Indent recorded with the approval, never the duration asked for: none recorded is a grant without expiry.
+            var seconds = granted.GrantedSeconds;
             return new ApprovalStepResult(
                 new ApprovalGrant(
                     instanceId,

@@ -9,7 +9,9 @@ namespace Approvals.Core.Step;
 /// its own activity. Call it through <see cref="ApprovalStepExtensions.RequestApprovalAsync"/>. Its input is an
 /// <see cref="ApprovalInput"/> (<see cref="ApprovalStep.CreateInput"/> builds it) so that a long wait can continue as new
 /// with the same input every approval workflow carries.</summary>
-/// <remarks>It ignores <c>context.Version</c>: that is the calling app's own versioning, not this build's
+/// <remarks>Its first step resolves the requester to one enabled directory person (<see cref="ResolveRequesterActivity"/>)
+/// and ends <see cref="ApprovalRefusalReason.Failed"/>, creating no petition, when that fails.
+/// It ignores <c>context.Version</c>: that is the calling app's own versioning, not this build's
 /// <see cref="WorkflowVersions"/>. Its steps are fixed for its name: a change to them gets a new orchestrator name.</remarks>
 public sealed class ApprovalStepOrchestrator : TaskOrchestrator<ApprovalInput, ApprovalStepResult>
 {
@@ -17,9 +19,41 @@ public sealed class ApprovalStepOrchestrator : TaskOrchestrator<ApprovalInput, A
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
+        if (input.Continued is null)
+        {
+            // First, the requester as one enabled directory person: four eyes compares object ids, and a caller may have
+            // named the requester by user principal name or mail. A continued execution carries the resolved input.
+            var resolved = await ResolveRequesterAsync(context, input);
+            if (resolved.Person is not { } person)
+            {
+                var why = "refused: " + resolved.Refusal;
+                context.SetCustomStatus(new ApprovalProgressStatus { Status = ApprovalStatuses.Failed, Detail = why });
+                return new ApprovalStepResult(null, new ApprovalRefusal(context.InstanceId, ApprovalRefusalReason.Failed, why, null, null));
+            }
+
+            input = input with { UserId = person.Id, RequestedBy = person };
+        }
+
         var run = new StepRun(context, input);
         var result = await run.ExecuteAsync();
-        return ApprovalStep.Outcome(context.InstanceId, input, result, run.Granted, run.LastRead);
+        return ApprovalStep.Outcome(context.InstanceId, result, run.Granted, run.LastRead);
+    }
+
+    static async Task<RequesterResolution> ResolveRequesterAsync(TaskOrchestrationContext context, ApprovalInput input)
+    {
+        if (input.RequestedBy is not { } requester)
+        {
+            return RequesterResolution.Refused("the request names no requester");
+        }
+
+        try
+        {
+            return await context.CallActivityAsync<RequesterResolution>(nameof(ResolveRequesterActivity), requester, ApprovalOrchestrator.IndentRetry);
+        }
+        catch (TaskFailedException e)
+        {
+            return RequesterResolution.Refused("the requester could not be looked up in the directory: " + ApprovalOrchestrator.Describe(e));
+        }
     }
 
     /// <summary><see cref="ApprovalRun"/> with nothing to act on: the verified grant is the outcome.</summary>

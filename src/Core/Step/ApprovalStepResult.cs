@@ -18,7 +18,9 @@ public sealed record ApprovalStepResult(ApprovalGrant? Grant, ApprovalRefusal? R
 /// <param name="Approver">Who approved, for people to read (email, else name).</param>
 /// <param name="ApproverId">The approver's directory object id; null when an automatic approver listed in
 /// <c>APPROVALS_AUTO_APPROVERS</c> granted it.</param>
-/// <param name="Duration">How long the approver granted it for, else the duration asked for; null for no limit.</param>
+/// <param name="Duration">How long the grant lasts as Indent recorded it with the approval (the approver's choice, which
+/// may differ from <see cref="ApprovalRequest.Duration"/>); null when Indent recorded none: a grant without expiry. Never
+/// the duration asked for.</param>
 /// <param name="GrantedAt">When Indent granted it: the start of <paramref name="Duration"/>.</param>
 public sealed record ApprovalGrant(string InstanceId, string Petition, string Approver, string? ApproverId, TimeSpan? Duration, DateTimeOffset? GrantedAt);
 

@@ -6,7 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Approvals.Core.Workflow;
 
 /// <summary>Creates the Indent petition for a workflow. Idempotent: the petition's request id is the instance id,
-/// so a retried activity finds the petition its first attempt created instead of making another.</summary>
+/// so a retried activity finds the petition its first attempt created instead of making another — while that petition
+/// is still open and asks for this same request; a decided one (an earlier request's under a reused id) is never
+/// adopted.</summary>
 public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider secrets, ILogger<CreatePetitionActivity> logger)
     : TaskActivity<CreatePetitionInput, PetitionRef>
 {
@@ -57,9 +59,9 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
 
         // Every attempt looks first: an earlier attempt (or delivery) may have created it and lost the answer.
         var existing = await IndentCalls.StopRetryingOnRefusal(() => indent.FindPetitionsByRequestIdAsync(input.InstanceId));
-        if (existing.Count > 0)
+        if (existing.Count > 0 && await AdoptAsync(existing, input, petitioner, resource.Id!, keys) is { } adopted)
         {
-            return await AdoptAsync(existing, input, resource.Id!, keys);
+            return adopted;
         }
 
         var created = await IndentCalls.StopRetryingOnRefusal(() => indent.CreatePetitionAsync(petition));
@@ -67,12 +69,18 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
         return new PetitionRef(created.Name ?? throw new PermanentActivityFailureException("Indent created a petition without a name."), indent.Space);
     }
 
-    /// <summary>Adopts the oldest sealed petition carrying this request id and closes any other sealed ones (orphans of
-    /// overlapping attempts); refuses when none is ours.</summary>
-    async Task<PetitionRef> AdoptAsync(IReadOnlyList<Petition> existing, CreatePetitionInput input, string resourceId, IReadOnlyList<string> keys)
+    /// <summary>Adopts the oldest petition sealed for this instance that is still open and asks for this very request
+    /// (same resource, reason and petitioner): what an earlier attempt of this activity created and lost the answer to.
+    /// Every other open one sealed for this instance is closed — an orphan of overlapping attempts, or the leftover of an
+    /// earlier request that ran under the same id (an Idempotency-Key reused after the engine lost the instance, a
+    /// caller's own step id). A petition that is no longer open is never adopted: its decision was another request's
+    /// (or this request's, in an execution the engine no longer has), and a grant is used only by the run that asked.
+    /// Null when nothing is adopted (a new petition is created); refuses when petitions carry the request id but none
+    /// was sealed by this deployment.</summary>
+    async Task<PetitionRef?> AdoptAsync(IReadOnlyList<Petition> existing, CreatePetitionInput input, Resource petitioner, string resourceId, IReadOnlyList<string> keys)
     {
         var ours = existing
-            .Where(p => PetitionSeal.Refusal(p, input.InstanceId, resourceId, keys) is null)
+            .Where(p => PetitionSeal.IsSealedFor(p, input.InstanceId, keys))
             .OrderBy(p => p.Meta?.CreateTime)
             .ToList();
         if (ours.Count == 0)
@@ -82,12 +90,29 @@ public sealed class CreatePetitionActivity(IndentClient indent, ISecretProvider 
                 $"refused: {PetitionSeal.Refusal(existing[0], input.InstanceId, resourceId, keys)}; a petition carrying this approval's request id exists that this deployment did not create");
         }
 
-        foreach (var orphan in ours.Skip(1).Where(p => p.Phase == IndentPhases.Open))
+        var adopt = ours.FirstOrDefault(p => p.Phase == IndentPhases.Open
+            && PetitionSeal.Refusal(p, input.InstanceId, resourceId, keys) is null
+            && SameRequest(p, input, petitioner));
+        foreach (var leftover in ours.Where(p => p.Phase == IndentPhases.Open && !ReferenceEquals(p, adopt)))
         {
-            await IndentCalls.StopRetryingOnRefusal(() => indent.DenyAsync(orphan.Name!, "Closed by Approvals: duplicate of " + ours[0].Name, claimId: input.InstanceId + "-orphan"));
+            var why = adopt is null ? "superseded by a new request under the same approval id" : "duplicate of " + adopt.Name;
+            await IndentCalls.StopRetryingOnRefusal(() => indent.DenyAsync(leftover.Name!, "Closed by Approvals: " + why, claimId: input.InstanceId + "-orphan"));
         }
 
-        logger.LogInformation("Petition {Petition} adopted for approval {InstanceId}", ours[0].Name, input.InstanceId);
-        return new PetitionRef(ours[0].Name!, indent.Space);
+        if (adopt is null)
+        {
+            logger.LogInformation("Approval {InstanceId}: no open petition of this request to adopt; creating a new one", input.InstanceId);
+            return null;
+        }
+
+        logger.LogInformation("Petition {Petition} adopted for approval {InstanceId}", adopt.Name, input.InstanceId);
+        return new PetitionRef(adopt.Name!, indent.Space);
     }
+
+    /// <summary>The petition asks what this input asks: the same reason, by the same petitioner (the resource and the
+    /// instance are the seal's to check).</summary>
+    static bool SameRequest(Petition petition, CreatePetitionInput input, Resource petitioner) =>
+        string.Equals(petition.Reason, input.Reason, StringComparison.Ordinal)
+        && petition.Petitioners is { Count: > 0 } petitioners
+        && petitioners.Any(p => string.Equals(p.Id, petitioner.Id, StringComparison.OrdinalIgnoreCase));
 }

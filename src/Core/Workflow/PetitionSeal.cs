@@ -45,12 +45,26 @@ public static class PetitionSeal
             return $"petition {petition.Name} is not for {resource}";
         }
 
-        if (!labels.TryGetValue(Label, out var seal) || !keys.Any(key => CryptographicOperations.FixedTimeEquals(
-                Encoding.ASCII.GetBytes(Compute(key, instanceId)), Encoding.ASCII.GetBytes(seal))))
+        if (!HasValidSeal(labels, instanceId, keys))
         {
             return $"petition {petition.Name} was not created by this deployment (no valid seal)";
         }
 
         return null;
     }
+
+    /// <summary>True when <paramref name="petition"/> was created by this deployment for <paramref name="instanceId"/>:
+    /// labelled for it and sealed under one of <paramref name="keys"/>, whatever resource it names (a petition of an
+    /// earlier request that ran under the same id is ours, yet not this request's).</summary>
+    public static bool IsSealedFor(Petition petition, string instanceId, IReadOnlyList<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(petition);
+        ArgumentNullException.ThrowIfNull(keys);
+        return petition.Meta?.Labels is { } labels && labels.TryGetValue(WorkflowLabels.Instance, out var instance) && instance == instanceId
+            && HasValidSeal(labels, instanceId, keys);
+    }
+
+    static bool HasValidSeal(IDictionary<string, string> labels, string instanceId, IReadOnlyList<string> keys) =>
+        labels.TryGetValue(Label, out var seal) && keys.Any(key => CryptographicOperations.FixedTimeEquals(
+            Encoding.ASCII.GetBytes(Compute(key, instanceId)), Encoding.ASCII.GetBytes(seal)));
 }

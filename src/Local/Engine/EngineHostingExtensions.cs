@@ -38,6 +38,9 @@ public static class EngineHostingExtensions
             worker.AddTasks(tasks =>
             {
                 tasks.AddApprovalsTasks();
+                // The packaged approval step's one activity the workflow does not share, so that a caller's orchestrator
+                // run on this host (its own and ApprovalStepOrchestrator, registered through addTasks) can ask for approval.
+                tasks.AddActivity<Core.Step.ResolveRequesterActivity>();
                 addTasks?.Invoke(tasks);
             });
         });

@@ -47,7 +47,7 @@ public sealed class ApprovalStepOrchestratorTests
     }
 
     [Fact]
-    public async Task RunAsync_GrantedWithoutDuration_ReturnsTheDurationAskedFor()
+    public async Task RunAsync_GrantedWithoutARecordedDuration_DurationIsNull_NotTheOneAskedFor()
     {
         var h = new OrchestratorHarness();
         h.Reads.Enqueue(() => GrantedBy("mary-oid"));
@@ -56,7 +56,8 @@ public sealed class ApprovalStepOrchestratorTests
         h.FirePoll();
         var result = await run;
 
-        Assert.Equal(TimeSpan.FromMinutes(30), result.Grant!.Duration);
+        Assert.True(result.IsGranted);
+        Assert.Null(result.Grant!.Duration); // Indent recorded none: no expiry, whatever was asked
         var create = (CreatePetitionInput)h.Calls.Single(c => c.Name == nameof(CreatePetitionActivity)).Input!;
         Assert.Equal(1800, create.DurationSeconds);
         Assert.Equal("storage-key:prod", create.Resource!.ResourceId);
@@ -175,18 +176,153 @@ public sealed class ApprovalStepOrchestratorTests
     }
 
     [Fact]
-    public async Task RequestApprovalAsync_CallsTheStepAsASubOrchestration_UnderAnIdTheWebhookCanFind()
+    public async Task RunAsync_RequesterNamedByAddress_ResolvedToTheirObjectId_FourEyesComparesIt()
+    {
+        var h = new OrchestratorHarness { ResolveRequester = _ => new RequesterResolution(new Requester("carol-oid", "carol.chen@acme.test", "Carol Chen"), null) };
+        h.Reads.Enqueue(() => GrantedBy("carol-oid"));
+        var run = Start(h, Request() with { Requester = new Requester("carol@acme.test", "carol@acme.test", "Carol") });
+
+        h.Webhook();
+        var result = await run;
+
+        Assert.Equal(ApprovalRefusalReason.Denied, result.Refusal!.Reason);
+        Assert.Contains("four eyes: approved by the requester", result.Refusal.Detail, StringComparison.Ordinal);
+        var asked = (Requester)h.Calls.First().Input!;
+        Assert.Equal(nameof(ResolveRequesterActivity), h.Calls.First().Name);
+        Assert.Equal("carol@acme.test", asked.Id);
+        var create = (CreatePetitionInput)h.Calls.Single(c => c.Name == nameof(CreatePetitionActivity)).Input!;
+        Assert.Equal("carol-oid", create.RequestedBy!.Id);
+        Assert.Equal("carol-oid", create.UserId);
+    }
+
+    [Fact]
+    public async Task RunAsync_RequesterNotOneEnabledPerson_Failed_NoPetition()
+    {
+        var h = new OrchestratorHarness { ResolveRequester = _ => RequesterResolution.Refused("the requester (ghost@acme.test) is not a person of the directory") };
+
+        var result = await Start(h);
+
+        Assert.False(result.IsGranted);
+        Assert.Equal(ApprovalRefusalReason.Failed, result.Refusal!.Reason);
+        Assert.Contains("not a person of the directory", result.Refusal.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, h.CallsTo(nameof(CreatePetitionActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_DirectoryUnreachable_Failed_NoPetition()
+    {
+        var h = new OrchestratorHarness { ResolveRequester = _ => throw Failure(nameof(ResolveRequesterActivity), "Graph GET failed with HTTP 503") };
+
+        var result = await Start(h);
+
+        Assert.Equal(ApprovalRefusalReason.Failed, result.Refusal!.Reason);
+        Assert.Contains("could not be looked up", result.Refusal.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, h.CallsTo(nameof(CreatePetitionActivity)));
+    }
+
+    [Fact]
+    public async Task RunAsync_Continued_DoesNotResolveAgain()
+    {
+        var h = new OrchestratorHarness();
+        h.Reads.Enqueue(() => GrantedBy("mary-oid"));
+        var input = ApprovalStep.CreateInput(h.Context.Object, Request()) with { Continued = new ApprovalContinuation("pet-1", h.Now, 3, 8) };
+        var run = new ApprovalStepOrchestrator().RunAsync(h.Context.Object, input);
+
+        h.Webhook();
+        var result = await run;
+
+        Assert.True(result.IsGranted);
+        Assert.Equal(0, h.CallsTo(nameof(ResolveRequesterActivity)));
+        Assert.Equal(0, h.CallsTo(nameof(CreatePetitionActivity)));
+    }
+
+    static OrchestratorHarness SubOrchestration(Func<ApprovalStepResult> answer, Action<string?>? id = null)
     {
         var h = new OrchestratorHarness();
         h.Context.Setup(c => c.NewGuid()).Returns(new Guid("0123456789abcdef0123456789abcdef"));
-        string? id = null;
         h.Context.Setup(c => c.CallSubOrchestratorAsync<ApprovalStepResult>(It.Is<TaskName>(n => n == nameof(ApprovalStepOrchestrator)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
-            .Callback<TaskName, object?, TaskOptions?>((_, _, options) => id = (options as SubOrchestrationOptions)?.InstanceId)
-            .ReturnsAsync(new ApprovalStepResult(null, null));
+            .Callback<TaskName, object?, TaskOptions?>((_, _, options) => id?.Invoke((options as SubOrchestrationOptions)?.InstanceId))
+            .Returns(() =>
+            {
+                try
+                {
+                    return Task.FromResult(answer());
+                }
+                catch (TaskFailedException e)
+                {
+                    return Task.FromException<ApprovalStepResult>(e);
+                }
+            });
+        return h;
+    }
 
-        await h.Context.Object.RequestApprovalAsync(Request());
+    static readonly ApprovalGrant Grant = new("approval-step-0123456789abcdef-0123456789abcdef", "pet-1", "mary@acme.test", "mary-oid", null, null);
+
+    [Fact]
+    public async Task RequestApprovalAsync_CallsTheStepAsASubOrchestration_UnderAnIdTheWebhookCanFind_ReturnsTheGrant()
+    {
+        string? id = null;
+        var h = SubOrchestration(() => new ApprovalStepResult(Grant, null), i => id = i);
+
+        var grant = await h.Context.Object.RequestApprovalAsync(Request());
 
         Assert.Equal("approval-step-0123456789abcdef-0123456789abcdef", id);
         Assert.True(ApprovalIds.IsValid(id));
+        Assert.Same(Grant, grant);
+    }
+
+    [Theory]
+    [InlineData(ApprovalRefusalReason.Denied)]
+    [InlineData(ApprovalRefusalReason.Revoked)]
+    [InlineData(ApprovalRefusalReason.Expired)]
+    [InlineData(ApprovalRefusalReason.Cancelled)]
+    [InlineData(ApprovalRefusalReason.Failed)]
+    public async Task RequestApprovalAsync_Refused_ThrowsTheTypedReason(ApprovalRefusalReason reason)
+    {
+        var refusal = new ApprovalRefusal("approval-step-0123456789abcdef-0123456789abcdef", reason, "petition closed", "bob@acme.test", "pet-1");
+        var h = SubOrchestration(() => new ApprovalStepResult(null, refusal));
+
+        var e = await Assert.ThrowsAsync<ApprovalRefusedException>(() => h.Context.Object.RequestApprovalAsync(Request()));
+
+        Assert.Equal(reason, e.Reason);
+        Assert.Same(refusal, e.Refusal);
+        Assert.Contains(reason.ToString(), e.Message, StringComparison.Ordinal);
+        Assert.Contains("petition closed", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RequestApprovalAsync_NeitherGrantNorRefusal_ThrowsFailed()
+    {
+        var h = SubOrchestration(() => new ApprovalStepResult(null, null));
+
+        var e = await Assert.ThrowsAsync<ApprovalRefusedException>(() => h.Context.Object.RequestApprovalAsync(Request()));
+
+        Assert.Equal(ApprovalRefusalReason.Failed, e.Reason);
+    }
+
+    [Fact]
+    public async Task RequestApprovalAsync_TheStepFailedAsAnOrchestration_ThrowsFailed_TryReturnsIt()
+    {
+        var h = SubOrchestration(() => throw Failure(nameof(ApprovalStepOrchestrator), "activity ResolveRequesterActivity is not registered"));
+
+        var e = await Assert.ThrowsAsync<ApprovalRefusedException>(() => h.Context.Object.RequestApprovalAsync(Request()));
+        var tried = await h.Context.Object.TryRequestApprovalAsync(Request());
+
+        Assert.Equal(ApprovalRefusalReason.Failed, e.Reason);
+        Assert.Contains("not registered", e.Detail, StringComparison.Ordinal);
+        Assert.False(tried.IsGranted);
+        Assert.Equal(ApprovalRefusalReason.Failed, tried.Refusal!.Reason);
+    }
+
+    [Fact]
+    public async Task TryRequestApprovalAsync_Refused_ReturnsTheRefusal()
+    {
+        var refusal = new ApprovalRefusal("approval-step-0123456789abcdef-0123456789abcdef", ApprovalRefusalReason.Denied, "petition closed", "bob@acme.test", "pet-1");
+        var h = SubOrchestration(() => new ApprovalStepResult(null, refusal));
+
+        var result = await h.Context.Object.TryRequestApprovalAsync(Request());
+
+        Assert.False(result.IsGranted);
+        Assert.Same(refusal, result.Refusal);
     }
 }

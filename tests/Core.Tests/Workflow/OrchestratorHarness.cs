@@ -1,4 +1,5 @@
 using Approvals.Core.Actions;
+using Approvals.Core.Step;
 using Approvals.Core.Workflow;
 using Microsoft.DurableTask;
 using Moq;
@@ -20,6 +21,9 @@ public sealed class OrchestratorHarness
     public Func<PetitionRef> CreatePetition { get; set; } = () => new PetitionRef("pet-1", "acmecorp");
     public Func<PasswordResetOutcome> ResetPassword { get; set; } = () => new PasswordResetOutcome("123", "https://kv.vault.azure.net/secrets/tmp-pw-x/1", DateTimeOffset.UnixEpoch, true);
     public object? ContinuedWith { get; private set; }
+
+    /// <summary>The approval step's requester lookup: by default the requester as given is the directory person.</summary>
+    public Func<Identity.Requester, RequesterResolution> ResolveRequester { get; set; } = requester => new(requester, null);
 
     public static ApprovalInput Input(int deadlineSeconds = 3600, int pollInitial = 2, int pollMax = 60) =>
         new("reset-password", "123", "to recover account", deadlineSeconds, pollInitial, pollMax, "hash", DateTimeOffset.UnixEpoch,
@@ -49,6 +53,8 @@ public sealed class OrchestratorHarness
         Context.Setup(c => c.WaitForExternalEvent<CancelRequest>(ApprovalEvents.Cancel, It.IsAny<CancellationToken>())).Returns(CancelWait.Task);
         Context.Setup(c => c.CallActivityAsync<PetitionRef>(It.Is<TaskName>(n => n == nameof(CreatePetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => CreatePetition()));
+        Context.Setup(c => c.CallActivityAsync<RequesterResolution>(It.Is<TaskName>(n => n == nameof(ResolveRequesterActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+            .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => ResolveRequester((Identity.Requester)i!)));
         Context.Setup(c => c.CallActivityAsync<PetitionSnapshot>(It.Is<TaskName>(n => n == nameof(GetPetitionActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .Returns<TaskName, object?, TaskOptions?>((n, i, o) => Record(n, i, o, () => Reads.Count > 0 ? Reads.Dequeue()() : Snapshot("open")));
         Context.Setup(c => c.CallActivityAsync<PasswordResetOutcome>(It.Is<TaskName>(n => n == nameof(ResetPasswordActivity)), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))

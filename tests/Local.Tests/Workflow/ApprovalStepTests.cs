@@ -20,7 +20,7 @@ public sealed class StepCallerOrchestrator : TaskOrchestrator<string, ApprovalSt
         var step = ApprovalStep.NewInstanceId(context);
         context.SetCustomStatus(step);
         // The poll is a minute away: a decision seen within the tests' bound came through the webhook.
-        return await context.RequestApprovalAsync(
+        return await context.TryRequestApprovalAsync(
             new ApprovalRequest(input, new ApprovalResource("secret", "storage-key:prod", "Production storage key"), new Requester(TestHost.CallerId, TestHost.Caller, "Helpdesk"), TimeSpan.FromMinutes(10))
             {
                 PollInitial = TimeSpan.FromSeconds(60),

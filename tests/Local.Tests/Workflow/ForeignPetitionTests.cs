@@ -100,4 +100,42 @@ public sealed class ForeignPetitionTests
         Assert.Equal(IndentPhases.Closed, host.Emulator.Get(orphan.Name!).Phase);
         Assert.Equal(IndentPhases.Open, host.Emulator.Get(first.Name).Phase);
     }
+
+    [Fact]
+    public async Task CreatePetition_SameIdAfterItsPetitionWasGranted_NotAdopted_NewPetition()
+    {
+        await using var host = await TestHost.StartAsync();
+        var user = User();
+        var input = new CreatePetitionInput(ApprovalIds.New(WorkflowLabels.ResetPasswordAction, user), WorkflowLabels.ResetPasswordAction, user, "to recover account");
+        var create = host.Host.Services.GetRequiredService<CreatePetitionActivity>();
+        var first = await create.RunAsync(null!, input);
+        host.ApproveAsAPerson(first.Name);   // the earlier run under this id was granted (and its engine record is gone)
+
+        var again = await create.RunAsync(null!, input);
+        var retried = await create.RunAsync(null!, input); // the new run's own retry adopts the new one
+
+        Assert.NotEqual(first.Name, again.Name);
+        Assert.Equal(again, retried);
+        Assert.Equal(IndentPhases.Granted, host.Emulator.Get(first.Name).Phase);
+        Assert.Equal(IndentPhases.Open, host.Emulator.Get(again.Name).Phase);
+    }
+
+    [Fact]
+    public async Task CreatePetition_OpenPetitionOfAnotherRequestUnderTheSameId_ClosedAndANewOneCreated()
+    {
+        await using var host = await TestHost.StartAsync();
+        var user = User();
+        var id = ApprovalIds.New(WorkflowLabels.ResetPasswordAction, user);
+        var create = host.Host.Services.GetRequiredService<CreatePetitionActivity>();
+        var earlier = await create.RunAsync(null!, new CreatePetitionInput(id, WorkflowLabels.ResetPasswordAction, user, "the earlier request", new Core.Identity.Requester("alice", "alice@local", "Alice Jones")));
+
+        var otherReason = await create.RunAsync(null!, new CreatePetitionInput(id, WorkflowLabels.ResetPasswordAction, user, "another reason", new Core.Identity.Requester("alice", "alice@local", "Alice Jones")));
+        var otherPetitioner = await create.RunAsync(null!, new CreatePetitionInput(id, WorkflowLabels.ResetPasswordAction, user, "another reason", new Core.Identity.Requester("carol", "carol.chen@local", "Carol Chen")));
+
+        Assert.NotEqual(earlier.Name, otherReason.Name);
+        Assert.NotEqual(otherReason.Name, otherPetitioner.Name);
+        Assert.Equal(IndentPhases.Closed, host.Emulator.Get(earlier.Name).Phase);
+        Assert.Equal(IndentPhases.Closed, host.Emulator.Get(otherReason.Name).Phase);
+        Assert.Equal(IndentPhases.Open, host.Emulator.Get(otherPetitioner.Name).Phase);
+    }
 }
