@@ -35,9 +35,9 @@ public sealed class AccessCrashWindowTests(ITestOutputHelper output)
             ["APPROVALS_ENGINE_VISIBILITY_TIMEOUT_SECONDS"] = "15",
             [ReconcileOptions.ScheduleSetting] = "*/2 * * * * *",
         };
-        var marker = FaultPoints.PathOf(data, "workitem-delete-held." + nameof(GrantAccessActivity));
+        var marker = FaultPoints.PathOf(data, "workitem-delete-held." + nameof(RunActionActivity));
 
-        var host = await HostProcess.StartAsync(data, new(env) { ["APPROVALS_ENGINE_FAULT_HOLD_DELETE_OF"] = nameof(GrantAccessActivity) }, port);
+        var host = await HostProcess.StartAsync(data, new(env) { ["APPROVALS_ENGINE_FAULT_HOLD_DELETE_OF"] = nameof(RunActionActivity) }, port);
         var driver = new ReliabilityDriver(host);
         using var requester = new HttpClient { BaseAddress = host.BaseAddress };
         requester.DefaultRequestHeaders.Authorization = new("Bearer", host.Token(Member + "@local", [Core.Identity.ApprovalsRoles.Request]));
