@@ -9,6 +9,7 @@ namespace Approvals.EndToEnd.Tests;
 /// artifacts folder (not src/Local's bin and obj, which the other tests run from), and the install reads only the
 /// temporary feed, so neither touches the tree under test nor any remote feed. Every process is bounded and killed with
 /// its children when it overruns.</summary>
+[Collection(nameof(SerialProcessTests))] // packs and installs the tool: both cores for a while, so alone
 public sealed class ToolPackageTests
 {
     static readonly TimeSpan PackBound = TimeSpan.FromMinutes(6);

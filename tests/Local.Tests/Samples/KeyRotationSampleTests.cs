@@ -7,9 +7,15 @@ using Microsoft.DurableTask.Client;
 
 namespace Approvals.Local.Tests.Samples;
 
+/// <summary>Packing Core and building the sample load both cores for a minute or two: they run alone, after the
+/// parallel classes, so the timing-bound tests beside them are not starved.</summary>
+[CollectionDefinition(nameof(PackageBuilds), DisableParallelization = true)]
+public sealed class PackageBuilds;
+
 /// <summary>Another team's app gating its own activity with the packaged step: the KeyRotation sample, restored from the
 /// package this test packs, run on the embedded engine against the Indent emulator. Whether the key was rotated is read
 /// from the sample's own key store, never from the workflow's status.</summary>
+[Collection(nameof(PackageBuilds))]
 public sealed class KeyRotationSampleTests(KeyRotationSample fixture) : IClassFixture<KeyRotationSample>
 {
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
