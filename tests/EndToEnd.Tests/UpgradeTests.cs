@@ -15,18 +15,26 @@ namespace Approvals.EndToEnd.Tests;
 /// counted from the directory's own logs, and the access is removed at the end of its granted time.</summary>
 public sealed class UpgradeTests(ITestOutputHelper output)
 {
-    /// <summary>The previous release: the last commit whose orchestrators this build must take over (the starting
-    /// commit, unversioned). When a new orchestration version lands, this becomes the last commit of the one before.</summary>
-    public const string PreviousRelease = "6f7c4c4";
+    /// <summary>The releases whose waiting approvals this build must take over, each with the orchestration version its
+    /// instances carry: the first release (unversioned, before versions existed) and the last release whose resets and
+    /// access ran on <c>ApprovalOrchestrator</c>/<c>AccessOrchestrator</c> (version 1.1, before the action contract moved
+    /// new approvals to <c>ActionOrchestrator</c> and put the cancel's fence in front of every act). When a new
+    /// orchestration version or orchestrator lands, add the last commit before it.</summary>
+    public static TheoryData<string, string> PreviousReleases => new()
+    {
+        { "6f7c4c4", "unversioned" },
+        { "2fcd800", "1.1" },
+    };
 
     /// <summary>How long the access granted on the old build lasts: it must outlive the switch to the new build.</summary>
     const int AccessSeconds = 30;
 
-    [Fact]
-    public async Task PreviousReleaseWaiting_CurrentBuildTakesOver_EachCompletesOnce_AccessRemovedOnTime()
+    [Theory]
+    [MemberData(nameof(PreviousReleases))]
+    public async Task PreviousReleaseWaiting_CurrentBuildTakesOver_EachCompletesOnce_AccessRemovedOnTime(string release, string version)
     {
         AzuriteRestartTests.RequireAzurite();
-        var previous = await BuildAsync(PreviousRelease);
+        var previous = await BuildAsync(release);
         var data = Repo.NewDataDirectory();
         var port = Repo.FreePort();
         var taskHub = "upg" + Guid.NewGuid().ToString("N")[..12];
@@ -74,12 +82,12 @@ public sealed class UpgradeTests(ITestOutputHelper output)
         await using var current = await HostProcess.StartAsync(data, env, port);
         output.WriteLine($"the current build answered {(DateTime.UtcNow - stoppedAt).TotalSeconds:0.0} s after the old one was killed; the access ends in {(DateTime.SpecifyKind(activeUntil, DateTimeKind.Utc) - DateTime.UtcNow).TotalSeconds:0.0} s");
 
-        // What a deploy replays, by version: the three instances the old build started, unversioned.
+        // What a deploy replays, by version: the three instances the old build started, at the old build's version.
         var listed = await Cli.RunAsync(new() { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["TASKHUB_NAME"] = taskHub }, TimeSpan.FromSeconds(60), "versions", "--instances");
         output.WriteLine(listed.Output + listed.Error);
         Assert.Equal(0, listed.ExitCode);
-        Assert.Contains(listed.Lines, l => l.StartsWith("unversioned", StringComparison.Ordinal) && l.Contains("ApprovalOrchestrator", StringComparison.Ordinal) && l.Contains(" 2 ", StringComparison.Ordinal));
-        Assert.Contains(listed.Lines, l => l.StartsWith("unversioned", StringComparison.Ordinal) && l.Contains("AccessOrchestrator", StringComparison.Ordinal) && l.Contains(" 1 ", StringComparison.Ordinal));
+        Assert.Contains(listed.Lines, l => l.StartsWith(version + " ", StringComparison.Ordinal) && l.Contains("ApprovalOrchestrator", StringComparison.Ordinal) && l.Contains(" 2 ", StringComparison.Ordinal));
+        Assert.Contains(listed.Lines, l => l.StartsWith(version + " ", StringComparison.Ordinal) && l.Contains("AccessOrchestrator", StringComparison.Ordinal) && l.Contains(" 1 ", StringComparison.Ordinal));
         Assert.All(new[] { undecided, granted, access }, id => Assert.Contains(listed.Lines, l => l.EndsWith(id, StringComparison.Ordinal)));
 
         var driver2 = new ReliabilityDriver(current);
@@ -102,17 +110,17 @@ public sealed class UpgradeTests(ITestOutputHelper output)
         // seconds, so it may fire up to a second early (measured once: 0.9 s) — early is the safe side (invariant 7).
         Assert.True(late > TimeSpan.FromSeconds(-1.5) && late < TimeSpan.FromSeconds(10), $"removed {late.TotalSeconds:0.0} s after the granted time ended");
 
-        // Each ran its old (unversioned) history to the end; what this build starts now carries its own version.
+        // Each ran its old history to the end at its old version; what this build starts now carries its own version.
         foreach (var id in new[] { undecided, granted, access })
         {
-            Assert.Contains("\"version unversioned\"", await current.Http.GetStringAsync($"api/approvals/{id}/history"), StringComparison.Ordinal);
+            Assert.Contains($"\"version {version}\"", await current.Http.GetStringAsync($"api/approvals/{id}/history"), StringComparison.Ordinal);
         }
 
         var fresh = await driver2.StartAsync("upgnew", "to recover account");
         await driver2.PetitionOfAsync(fresh);
         var after = await Cli.RunAsync(new() { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true", ["TASKHUB_NAME"] = taskHub }, TimeSpan.FromSeconds(60), "versions");
         output.WriteLine(after.Output);
-        Assert.DoesNotContain(after.Lines, l => l.StartsWith("unversioned", StringComparison.Ordinal));
+        Assert.DoesNotContain(after.Lines, l => l.Contains("ApprovalOrchestrator", StringComparison.Ordinal) || l.Contains("AccessOrchestrator", StringComparison.Ordinal));
         Assert.Contains(after.Lines, l => l.StartsWith(Core.Workflow.WorkflowVersions.Current + " ", StringComparison.Ordinal) && l.Contains("ActionOrchestrator", StringComparison.Ordinal)); // a new reset runs on the contract
     }
 
