@@ -80,9 +80,14 @@ public sealed class AccessOrchestrator : TaskOrchestrator<ApprovalInput, Approva
             var failed = await AttemptAsync(granted.DecidedBy, "granting access", () => Context.CallActivityAsync<bool>(nameof(AddGroupMemberActivity), membership, MembershipRetry));
             if (failed is not null)
             {
-                // Refused outright (Graph said no: a group it will not change, a permission the app lacks): nothing was
-                // added, so nothing is taken back. Otherwise the add may have landed before it failed: take it back.
-                return RefusedOutright ? failed : await RemoveAsync(Remove, membership.MemberId) ?? failed;
+                // Refused outright (Graph said no: a group it will not change, a permission the app lacks), or a cancel
+                // claimed the approval first: nothing was added, so nothing is taken back. Otherwise the add may have
+                // landed before it failed: take it back. Unversioned instances (6f7c4c4 and earlier) recorded the removal
+                // after any failed add, and a deploy replays them as recorded; the cancel's fence came later, so no such
+                // history holds a cancel and none is taken back there. Version 1.0 takes the steps of its last build
+                // (80698a3 to cde10c2^, which skipped the removal); only its first build, da2fe5a, removed after a refusal.
+                var nothingAdded = RefusedOutright && (failed.Status == ApprovalStatuses.Cancelled || WorkflowVersions.IsAtLeast(Context, WorkflowVersions.First));
+                return nothingAdded ? failed : await RemoveAsync(Remove, membership.MemberId) ?? failed;
             }
 
             var grantedAt = Context.CurrentUtcDateTime;

@@ -172,6 +172,82 @@ public sealed class ReplayTests
         Assert.True(HistoryReplayer.ReplaySteps(reset, HistoryReplayer.Create(reset.Orchestrator)).Matches);
     }
 
+    // A failed add is in no recorded fixture (every recorded add succeeded), so these cut a real recorded access history
+    // where its add was in flight and let the add fail, as Graph or the cancel's fence would have failed it: the step the
+    // orchestrator takes next must be the one that version's build took (a deploy replays a removal already scheduled).
+
+    /// <summary>The <paramref name="commit"/> access history cut where its add was in flight, then the add failing with
+    /// <paramref name="errorType"/>.</summary>
+    static ReplayFixture AddFailed(string commit, string errorType, string message)
+    {
+        var fixture = Load(Path.Combine(commit, "access-timer.json"));
+        var events = fixture.Events.ToList();
+        var add = events.Single(e => e.Type == "TaskScheduled" && e.Name == nameof(AddGroupMemberActivity));
+        var episodeEnd = events.FindIndex(events.IndexOf(add), e => e.Type == "OrchestratorCompleted");
+        var at = events[episodeEnd].Timestamp.AddSeconds(1);
+        return fixture with
+        {
+            Events =
+            [
+                .. events.Take(episodeEnd + 1),
+                new("OrchestratorStarted", -1, at),
+                new("TaskFailed", -1, at, TaskScheduledId: add.EventId, Reason: message, Failure: new RecordedFailure(errorType, message)),
+            ],
+        };
+    }
+
+    static ReplayFixture AddRefusedOutright(string commit) =>
+        AddFailed(commit, typeof(PermanentActivityFailureException).FullName!, "Graph refused: Request_BadRequest: Cannot Update a mail-enabled security groups and or distribution list.");
+
+    const string Unversioned = "6f7c4c4f8eb0", VersionOne = "da2fe5a905f0";
+
+    [Fact]
+    public void Replay_UnversionedAccessAddRefusedOutright_RemovesAsItsBuildDid()
+    {
+        var fixture = AddRefusedOutright(Unversioned);
+        Assert.Equal(WorkflowVersions.Unversioned, fixture.Version);
+
+        var verdict = HistoryReplayer.Replay(fixture);
+
+        Assert.DoesNotContain("nondeterminism", verdict.Problem ?? "", StringComparison.Ordinal);
+        Assert.StartsWith("activity " + nameof(RemoveGroupMemberActivity), Assert.Single(verdict.Steps), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_VersionOneAccessAddRefusedOutright_EndsWithoutARemoval()
+    {
+        var fixture = AddRefusedOutright(VersionOne);
+        Assert.Equal(WorkflowVersions.First, fixture.Version);
+
+        var verdict = HistoryReplayer.Replay(fixture);
+
+        Assert.Equal(["end: Completed"], verdict.Steps);
+    }
+
+    [Fact]
+    public void Replay_UnversionedAccessAddFoundACancelFirst_ClosesTheGrantAndRemovesNothing()
+    {
+        // No unversioned build had the cancel's fence, but today's add activity answers an unversioned instance with it.
+        var fixture = AddFailed(Unversioned, typeof(CancelledBeforeActionException).FullName!, "cancelled before the action");
+
+        var verdict = HistoryReplayer.Replay(fixture);
+
+        Assert.NotEmpty(verdict.Steps);
+        Assert.DoesNotContain(verdict.Steps, s => s.Contains(nameof(RemoveGroupMemberActivity), StringComparison.Ordinal));
+        Assert.DoesNotContain(verdict.Steps, s => s.StartsWith("end:", StringComparison.Ordinal)); // the petition is closed first
+    }
+
+    [Fact]
+    public void Replay_UnversionedAccessAddFailedTransiently_RetriesAsRecorded()
+    {
+        // The control: a failure that may have left the add behind is retried by the activity policy (a timer), as recorded.
+        var fixture = AddFailed(Unversioned, "System.Net.Http.HttpRequestException", "500 Internal Server Error");
+
+        var verdict = HistoryReplayer.Replay(fixture);
+
+        Assert.StartsWith("timer", Assert.Single(verdict.Steps), StringComparison.Ordinal);
+    }
+
     /// <summary>Reads the petition before creating it: the first step differs from every recorded history.</summary>
     sealed class ReadsFirst : TaskOrchestrator<ApprovalInput, string>
     {
