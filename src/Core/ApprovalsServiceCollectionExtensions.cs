@@ -115,43 +115,29 @@ public static class ApprovalsServiceCollectionExtensions
     }
 
     /// <summary>Users and groups through Microsoft Graph at <paramref name="graphBaseUrl"/> — Entra's in Azure, the local
-    /// Graph on a laptop: one client per port, each with the standard resilience pipeline (which honours Graph's
-    /// <c>Retry-After</c> on 429 and 503). The token comes from the registered <see cref="Azure.Core.TokenCredential"/>.</summary>
+    /// Graph on a laptop: one client per port, each with the one Graph pipeline (<see cref="GraphResilience"/>: a write is
+    /// sent again only after Graph's 429 or 503, each wait per Retry-After, and only while it fits in the call's time).
+    /// The token comes from the registered <see cref="Azure.Core.TokenCredential"/>.</summary>
     public static IServiceCollection AddEntraDirectory(this IServiceCollection services, Uri graphBaseUrl)
     {
         ArgumentNullException.ThrowIfNull(graphBaseUrl);
-        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
-        {
-            // A password PATCH is retried here only when Graph refused it before doing anything (429 throttling, 503
-            // unavailable — https://learn.microsoft.com/en-us/graph/throttling); after a timeout or another failure it
-            // may have landed, and the reset's own retry decides from lastPasswordChangeDateTime instead of writing again.
-            var standard = o.Retry.ShouldHandle;
-            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage()?.Method is { } method && method != HttpMethod.Get && method != HttpMethod.Head
-                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
-                : standard(args);
-        });
-        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
-        {
-            // A membership add or removal is retried here only when Graph refused it before doing anything (429, 503);
-            // after a timeout, a reset or another failure it may have landed, and a retry would hear "already a member"
-            // for our own write: the access ledger decides from what it recorded instead (AccessLedger.AddAsync). The
-            // membership check (checkMemberGroups, a POST that only reads) keeps the standard retries.
-            var standard = o.Retry.ShouldHandle;
-            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage() is { } request && request.Method != HttpMethod.Get && request.Method != HttpMethod.Head
-                && request.RequestUri?.AbsolutePath.EndsWith("/checkMemberGroups", StringComparison.Ordinal) != true
-                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
-                : standard(args);
-        });
-        // Actions' own Graph calls (ActionCatalog): a write is retried only when Graph refused it before doing anything.
-        services.AddHttpClient(Actions.ActionCatalog.GraphClient, http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler(o =>
-        {
-            var standard = o.Retry.ShouldHandle;
-            o.Retry.ShouldHandle = args => args.Context.GetRequestMessage()?.Method is { } method && method != HttpMethod.Get && method != HttpMethod.Head
-                ? ValueTask.FromResult(args.Outcome.Result?.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
-                : standard(args);
-        });
-        // Reads only: the standard pipeline may retry every failure.
-        services.AddHttpClient<People.IPeopleDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl).AddStandardResilienceHandler();
+        // The password PATCH: after a timeout or another failure it may have landed, and the reset's own retry decides
+        // from lastPasswordChangeDateTime instead of writing again. Reads of the target in the start request are bounded
+        // by the request's own budget (StartSequence).
+        services.AddHttpClient<IUserDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl)
+            .AddGraphResilience(GraphResilience.ActivityTimeout);
+        // A membership add or removal that may have landed is decided by the access ledger from what it recorded
+        // (AccessLedger.AddAsync); a retry here would hear "already a member" for our own write. The membership check
+        // (checkMemberGroups, a POST that only reads) is retried as a read.
+        services.AddHttpClient<IGroupMembership, EntraGroupMembership>(http => http.BaseAddress = graphBaseUrl)
+            .AddGraphResilience(GraphResilience.ActivityTimeout, request => request.Method == HttpMethod.Get || request.Method == HttpMethod.Head
+                || request.RequestUri?.AbsolutePath.EndsWith("/checkMemberGroups", StringComparison.Ordinal) == true);
+        // Actions' own Graph calls (ActionCatalog).
+        services.AddHttpClient(Actions.ActionCatalog.GraphClient, http => http.BaseAddress = graphBaseUrl)
+            .AddGraphResilience(GraphResilience.ActivityTimeout);
+        // People: resolved while a request waits (the caller, the target) and in the verify (the approver): reads only.
+        services.AddHttpClient<People.IPeopleDirectory, EntraUserDirectory>(http => http.BaseAddress = graphBaseUrl)
+            .AddGraphResilience(GraphResilience.RequestPathTimeout);
         return services;
     }
 }

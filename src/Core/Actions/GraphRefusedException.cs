@@ -60,6 +60,28 @@ public sealed class GraphRefusedException(string message, HttpStatusCode status,
     public bool IsAlreadyMember =>
         StatusCode == HttpStatusCode.BadRequest && GraphMessage?.Contains("added object references already exist", StringComparison.OrdinalIgnoreCase) == true;
 
+    /// <summary>Graph's 400 for a change to a group it will not change at all: a mail-enabled security group or a
+    /// distribution list, read-only through Graph (https://learn.microsoft.com/en-us/graph/api/resources/groups-overview;
+    /// the message, "Cannot Update a mail-enabled security groups and or distribution list.", as reported in
+    /// microsoftgraph/microsoft-graph-docs#14827). No write of ours to that group can have landed, earlier or now.</summary>
+    public bool IsReadOnlyGroup =>
+        StatusCode == HttpStatusCode.BadRequest && GraphMessage?.Contains("mail-enabled", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>The Graph refusal behind <paramref name="e"/> (itself, or one of its inner exceptions); null when Graph
+    /// did not refuse.</summary>
+    public static GraphRefusedException? Of(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is GraphRefusedException refusal)
+            {
+                return refusal;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A refusal that retrying cannot change (Graph's 4xx other than throttling and timeouts).</summary>
     public bool IsPermanent => (int?)StatusCode is >= 400 and < 500 and not 408 and not 429;
 }

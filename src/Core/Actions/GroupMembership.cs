@@ -87,7 +87,7 @@ public sealed class EntraGroupMembership(HttpClient http, TokenCredential creden
         {
             HttpStatusCode.Forbidden => " The app needs GroupMember.ReadWrite.All (docs/DEPLOY.md, step 3); a role-assignable group also needs RoleManagement.ReadWrite.Directory, which the app is deliberately not given.",
             HttpStatusCode.NotFound => " The group (APPROVALS_ACCESS_GROUPS) or the user does not exist in the directory.",
-            HttpStatusCode.BadRequest when refusal.GraphMessage?.Contains("mail-enabled", StringComparison.OrdinalIgnoreCase) == true =>
+            HttpStatusCode.BadRequest when refusal.IsReadOnlyGroup =>
                 " Mail-enabled security groups and distribution lists are read-only through Microsoft Graph: map the resource to a security group.",
             _ => "",
         };

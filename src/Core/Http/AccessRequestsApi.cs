@@ -84,7 +84,14 @@ public sealed partial class ApprovalsApi
             [GroupAccessAction.GroupParameter] = access.Groups[resource.Id],
             [GroupAccessAction.ResourceNameParameter] = resource.DisplayName,
         });
-        if (await action.CheckTargetAsync(new Actions.DirectoryUser(caller.Id, caller.Name, null, caller.Email, true), parameters, cancellationToken) is { } standing)
+        var (standing, failed) = await WithinRequestBudgetAsync(token => action.CheckTargetAsync(new Actions.DirectoryUser(caller.Id, caller.Name, null, caller.Email, true), parameters, token), cancellationToken);
+        if (failed is not null)
+        {
+            logger.LogWarning("Membership check of {Requester} for {Resource} failed: {Error}", caller.Id, resource.Id, failed.Message);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", $"Whether you already are a member of group {access.Groups[resource.Id]} could not be checked just now ({ApprovalOrchestrator.Shorten(failed.Message)}); nothing was started. Try again shortly.");
+        }
+
+        if (standing is not null)
         {
             return Problem(standing.Status, standing.Title, standing.Detail);
         }

@@ -89,17 +89,16 @@ public sealed partial class ApprovalsApi
             return refusal!;
         }
 
-        try
+        var (refusedTarget, failed) = await WithinRequestBudgetAsync(token => action.CheckTargetAsync(target, parameters, token), cancellationToken);
+        if (failed is not null)
         {
-            if (await action.CheckTargetAsync(target, parameters, cancellationToken) is { } refusedTarget)
-            {
-                return Problem(refusedTarget.Status, refusedTarget.Title, refusedTarget.Detail);
-            }
+            logger.LogWarning("Target check of {Action} for {UserId} failed: {Error}", descriptor.Name, userId, failed.Message);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Target unavailable", $"Whether user {userId} can be given a {descriptor.Title} could not be checked just now ({ApprovalOrchestrator.Shorten(failed.Message)}); nothing was started. Try again shortly.");
         }
-        catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+
+        if (refusedTarget is not null)
         {
-            logger.LogWarning("Target check of {Action} for {UserId} failed: {Error}", descriptor.Name, userId, e.Message);
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Target unavailable", $"Whether user {userId} can be given a {descriptor.Title} could not be checked just now ({ApprovalOrchestrator.Shorten(e.Message)}); nothing was started. Try again shortly.");
+            return Problem(refusedTarget.Status, refusedTarget.Title, refusedTarget.Detail);
         }
 
         var input = new ApprovalInput(descriptor.Name, userId, reason, deadline, options.PollInitialSeconds, options.PollMaxSeconds, requestHash, timeProvider.GetUtcNow(),

@@ -205,15 +205,11 @@ public sealed partial class ApprovalsApi
     /// (<paramref name="before"/> says what enabling the account allows), 503 when the directory cannot be asked.</summary>
     async Task<(DirectoryUser? Target, ProblemHttpResult? Refused)> TargetAsync(string userId, string before, CancellationToken cancellationToken)
     {
-        DirectoryUser? target;
-        try
+        var (target, failed) = await WithinRequestBudgetAsync(token => directory.FindUserAsync(userId, token), cancellationToken);
+        if (failed is not null)
         {
-            target = await directory.FindUserAsync(userId, cancellationToken);
-        }
-        catch (HttpRequestException e)
-        {
-            logger.LogWarning("Directory lookup of {UserId} failed: {Error}", userId, e.Message);
-            return (null, Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", $"The directory could not be asked about user {userId} just now ({(e.StatusCode is { } code ? "HTTP " + (int)code : "no answer")}); nothing was started. Try again shortly."));
+            logger.LogWarning("Directory lookup of {UserId} failed: {Error}", userId, failed.Message);
+            return (null, Problem(StatusCodes.Status503ServiceUnavailable, "Directory unavailable", $"The directory could not be asked about user {userId} just now ({(failed is HttpRequestException { StatusCode: { } code } ? "HTTP " + (int)code : "no answer")}); nothing was started. Try again shortly."));
         }
 
         if (target is null)
@@ -224,6 +220,23 @@ public sealed partial class ApprovalsApi
         return target.Enabled
             ? (target, null)
             : (null, Problem(StatusCodes.Status409Conflict, "User disabled", $"User {userId} is disabled in the directory; enable the account before {before}. Nothing was started."));
+    }
+
+    /// <summary>Runs a directory call made while the request waits, within <see cref="GraphResilience.RequestPathTimeout"/>
+    /// (the Graph clients of the workflow's own calls may wait minutes for a throttle): its result, or why the directory
+    /// could not answer (a refusal, a timeout, the budget spent). The request's own abort propagates.</summary>
+    static async Task<(T? Value, Exception? Failed)> WithinRequestBudgetAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken requestAborted)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        budget.CancelAfter(GraphResilience.RequestPathTimeout);
+        try
+        {
+            return (await call(budget.Token), null);
+        }
+        catch (Exception e) when (e is HttpRequestException or Polly.Timeout.TimeoutRejectedException or OperationCanceledException && !requestAborted.IsCancellationRequested)
+        {
+            return (default, e is OperationCanceledException ? new TimeoutException($"no answer within {GraphResilience.RequestPathTimeout.TotalSeconds:0} s", e) : e);
+        }
     }
 
     static void ValidateUserId(string? userId, Dictionary<string, string[]> errors)

@@ -144,11 +144,14 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
         {
             added = await groups.AddMemberAsync(groupId, memberId, cancellationToken);
         }
-        catch (Exception e) when (!wasAdding && (e is PermanentActivityFailureException || e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable }))
+        catch (Exception e) when ((!wasAdding && (e is PermanentActivityFailureException || e is HttpRequestException { StatusCode: System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable }))
+            || GraphRefusedException.Of(e) is { IsReadOnlyGroup: true })
         {
             // Graph refused outright (a group it will not change, a permission the app lacks), or refused every try with
             // 429/503 (throttled or unavailable: the request was not processed): nothing was added by this attempt, and
-            // no earlier one may have landed. A timeout, a reset or another 5xx keeps Adding: that write may have landed.
+            // no earlier one may have landed. A timeout, a reset or another 5xx keeps Adding: that write may have landed —
+            // unless Graph now says the group is one it never changes (mail-enabled): then no earlier write landed either.
+            // (A 403 proves nothing about an earlier attempt: it keeps Adding, and the removal is tried.)
             var entry = await store.GetAsync(groupId, memberId, approvalId, cancellationToken);
             if (entry is { Adding: true, Added: false })
             {
@@ -249,8 +252,16 @@ public sealed class AccessLedger(IAccessLedgerStore store, IGroupMembership grou
             var removed = false;
             if (open.Any(e => e.MayOwn))
             {
-                removed = await groups.RemoveMemberAsync(groupId, memberId, cancellationToken);
-                logger.LogInformation("Access to {Group} for {Member} ended: {Change}", groupId, memberId, removed ? "removed" : "already out");
+                try
+                {
+                    removed = await groups.RemoveMemberAsync(groupId, memberId, cancellationToken);
+                    logger.LogInformation("Access to {Group} for {Member} ended: {Change}", groupId, memberId, removed ? "removed" : "already out");
+                }
+                catch (PermanentActivityFailureException e) when (GraphRefusedException.Of(e) is { IsReadOnlyGroup: true })
+                {
+                    // A group Graph never changes: nothing of ours can be in it (no add of ours landed), so nothing is ours to remove.
+                    logger.LogWarning("Access to {Group} for {Member} ended: the group is read-only through Graph, so no membership of ours is in it", groupId, memberId);
+                }
 
                 // The ledger was read before the removal: a grant that became live since then may have been told "already a
                 // member" (shared) by Graph and would never add it again. Any grant recorded after this read adds after the

@@ -10,14 +10,14 @@ namespace Approvals.Core.Tests.Actions;
 /// landed it is not written again here (the reset's own retry decides from the directory); reads keep the standard retries.</summary>
 public sealed class EntraDirectoryRetryTests
 {
-    static async Task<(LoopbackServer Graph, IUserDirectory Directory, ServiceProvider Services)> StartAsync(int firstStatus, string method)
+    static async Task<(LoopbackServer Graph, IUserDirectory Directory, ServiceProvider Services)> StartAsync(int firstStatus, string method, string retryAfter = "0")
     {
         var first = 0;
         var graph = await LoopbackServer.StartAsync((ctx, req) =>
         {
             if (req.Method == method && Interlocked.Increment(ref first) == 1)
             {
-                ctx.Response.Headers.RetryAfter = "0";
+                ctx.Response.Headers.RetryAfter = retryAfter;
                 return LoopbackServer.WriteJsonAsync(ctx, "{\"error\":{\"code\":\"x\",\"message\":\"first attempt\"}}", firstStatus);
             }
 
@@ -72,5 +72,40 @@ public sealed class EntraDirectoryRetryTests
 
         Assert.Null(changed);
         Assert.Equal(2, graph.Requests.Count(r => r.Method == "GET"));
+    }
+
+    [Fact]
+    public async Task PasswordPatch_ThrottledLongerThanTheStandard30s_WaitedOut_ThenOneWrite()
+    {
+        // Graph may ask for a wait of minutes (https://learn.microsoft.com/en-us/graph/throttling); a call made by the
+        // workflow has GraphResilience.ActivityTimeout for it, not the standard handler's 30 s (which would cancel the
+        // wait and read as "may have landed").
+        var (graph, directory, services) = await StartAsync(429, "PATCH", retryAfter: "32");
+        await using var owner = graph;
+        using var _ = services;
+
+        await directory.SetTemporaryPasswordAsync("u1", "Tmp-Pa55word!xyz");
+
+        var patches = graph.Requests.Where(r => r.Method == "PATCH").ToList();
+        Assert.Equal(2, patches.Count);
+        var coarseTick = TimeSpan.FromMilliseconds(20); // .NET timers tick on CLOCK_MONOTONIC_COARSE
+        Assert.True(patches[1].At - patches[0].At >= TimeSpan.FromSeconds(32) - coarseTick, $"retried {patches[1].At - patches[0].At} after a Retry-After of 32 s");
+    }
+
+    [Fact]
+    public async Task PasswordPatch_ThrottledLongerThanTheCallsTime_RefusedAtOnce_NothingWritten()
+    {
+        // A wait that cannot fit in the call's time is not begun: Graph's 429 comes back as it is (refused, nothing done),
+        // never a timeout after minutes.
+        var (graph, directory, services) = await StartAsync(429, "PATCH", retryAfter: "240");
+        await using var owner = graph;
+        using var _ = services;
+        var started = DateTimeOffset.UtcNow;
+
+        var refused = await Assert.ThrowsAsync<GraphRefusedException>(() => directory.SetTemporaryPasswordAsync("u1", "Tmp-Pa55word!xyz"));
+
+        Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(1, graph.Requests.Count(r => r.Method == "PATCH"));
+        Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(20), $"took {DateTimeOffset.UtcNow - started}");
     }
 }

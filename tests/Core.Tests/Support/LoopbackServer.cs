@@ -10,7 +10,11 @@ using Microsoft.Extensions.Logging;
 namespace Approvals.Core.Tests.Support;
 
 /// <summary>A request as the loopback server saw it.</summary>
-public sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
+public sealed record RecordedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)
+{
+    /// <summary>When the server received it.</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+}
 
 /// <summary>A real Kestrel server on 127.0.0.1 and a free port, answering with a test's handler and recording
 /// every request, so clients are tested over real HTTP.</summary>

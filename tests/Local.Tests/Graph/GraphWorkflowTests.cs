@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Approvals.Core.Http;
 using Approvals.Core.Indent;
 using Approvals.Core.Workflow;
 using Approvals.Local.Actions;
@@ -85,9 +86,10 @@ public sealed class GraphWorkflowTests
         await using var host = await StartWithGroupAsync(LocalGroups.Production);
         using var alice = host.As(Alice);
 
-        var id = await host.StartAccessAsync(1, http: alice);
+        // 5 s, not 1: a grant timed from Indent's grant time can be over before a loaded machine adds (then nothing is added).
+        var id = await host.StartAccessAsync(5, http: alice);
         host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, Approve(), "bob@local");
-        var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status));
+        var done = await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status), timeoutMs: 30_000);
 
         Assert.Equal(ApprovalStatuses.Completed, done.Status);
         Assert.Equal([204], Calls(host, "POST", $"/groups/{LocalGroups.Production}/members/$ref").Select(r => r.Status));
@@ -116,6 +118,72 @@ public sealed class GraphWorkflowTests
         Assert.Equal([status], Calls(host, "POST", $"/groups/{group}/members/$ref").Select(r => r.Status));
         Assert.Empty(Calls(host, "DELETE", "/$ref"));
         Assert.Empty(FileGroups.Log(host.DataDirectory));
+    }
+
+    /// <summary>Access whose first add fails in a way that may have landed (a 500: the workflow retries it), then meets
+    /// <paramref name="group"/>'s own refusal; waits for the workflow to end (its custom status says failed before the undo).</summary>
+    static async Task<(ApprovalView Done, TestHost Host)> AddFailsOnceThenAsync(string group)
+    {
+        var host = await StartWithGroupAsync(group);
+        Graph(host).Faults.Set(new FaultSpec { Status = 500, Count = 1, Method = "POST", PathContains = "/members/$ref" });
+        using var alice = host.As(Alice);
+        var id = await host.StartAccessAsync(60, http: alice);
+        host.Emulator.Claim((await host.WaitForPetitionAsync(id)).Petition!, Approve(), "bob@local");
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await host.Durable.WaitForInstanceCompletionAsync(id, bound.Token);
+        return (await host.WaitForAsync(id, v => ApprovalStatuses.IsFinal(v.Status)), host);
+    }
+
+    [Fact]
+    public async Task Access_AddFailsOnceThenGraphRefusesAReadOnlyGroup_FailedWithGraphsReason_NoRemovalTried()
+    {
+        // No write lands in a group Graph never changes, so the first attempt's 500 left nothing either: nothing is
+        // removed, nothing is left for the reconciler, and the approval does not ask for a removal by hand.
+        var (done, host) = await AddFailsOnceThenAsync(LocalGroups.MailEnabled);
+        await using var _ = host;
+
+        Assert.Equal(ApprovalStatuses.Failed, done.Status);
+        Assert.Contains("mail-enabled", done.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("remove it by hand", done.Detail, StringComparison.Ordinal);
+        Assert.Equal([500, 400], Calls(host, "POST", $"/groups/{LocalGroups.MailEnabled}/members/$ref").Select(r => r.Status));
+        var ledger = host.Host.Services.GetRequiredService<AccessLedger>();
+        Assert.Equal(0, await ledger.ReconcileAsync((_, _) => Task.FromResult(false)));
+        Assert.Empty(Calls(host, "DELETE", "/$ref"));
+        Assert.Empty(FileGroups.Log(host.DataDirectory));
+    }
+
+    [Fact]
+    public async Task Access_AddFailsOnceThenGraphRefuses403_RemovalTried_SaysItCouldNotBeRemoved()
+    {
+        // A 403 on the retry says nothing about the first attempt (the app's permission, not the group): the add may have
+        // landed, so the removal is tried, and when Graph refuses it too the approval says so.
+        var (done, host) = await AddFailsOnceThenAsync(LocalGroups.RoleAssignable);
+        await using var _ = host;
+
+        Assert.Equal(ApprovalStatuses.Failed, done.Status);
+        Assert.Contains("could not be removed", done.Detail, StringComparison.Ordinal);
+        Assert.Equal([500, 403], Calls(host, "POST", $"/groups/{LocalGroups.RoleAssignable}/members/$ref").Select(r => r.Status));
+        Assert.Equal([403], Calls(host, "DELETE", $"/groups/{LocalGroups.RoleAssignable}/members/{AliceId}/$ref").Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task Access_StartWhileGraphThrottlesTheCheckForAMinute_503WithinTheRequestsBudget_NothingStarted()
+    {
+        // The membership client may wait minutes for a throttle in the workflow's own calls; a caller waiting on the start
+        // gets an answer within GraphResilience.RequestPathTimeout instead.
+        await using var host = await StartWithGroupAsync(LocalGroups.Production);
+        Graph(host).Faults.Set(new FaultSpec { Status = 429, Count = 10, RetryAfterSeconds = 60, Method = "POST", PathContains = "/checkMemberGroups" });
+        using var alice = host.As(Alice);
+        var started = DateTimeOffset.UtcNow;
+
+        using var response = await alice.PostAsync("api/access-requests", new StringContent("""{"resource":"Production","reason":"debug the incident","durationSeconds":60}""", Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("nothing was started", problem, StringComparison.Ordinal);
+        Assert.InRange(DateTimeOffset.UtcNow - started, Core.Actions.GraphResilience.RequestPathTimeout - TimeSpan.FromSeconds(1), Core.Actions.GraphResilience.RequestPathTimeout + TimeSpan.FromSeconds(15));
+        Assert.Single(Calls(host, "POST", "/users/alice/checkMemberGroups")); // waiting out the 60 s, not asking again
+        Assert.Empty(host.Emulator.All());
     }
 
     [Fact]
